@@ -1,0 +1,251 @@
+"""Metadata a news page states about itself: outlet, dateline, publication time, credited sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+
+# Domain -> the name the outlet uses for itself. Unknown domains fall back to `canonical_outlet`'s rule.
+OUTLETS_BY_DOMAIN: dict[str, str] = {
+    "kompas.com": "Kompas.com", "kompas.id": "Kompas.id", "liputan6.com": "Liputan6.com", "bisnis.com": "Bisnis.com",
+    "rappler.com": "Rappler", "tempo.co": "Tempo.co", "cnnindonesia.com": "CNN Indonesia", "detik.com": "detikcom",
+    "detiknews.com": "detikcom", "tribunnews.com": "Tribunnews.com", "antaranews.com": "ANTARA", "okezone.com": "Okezone",
+    "sindonews.com": "SINDOnews", "republika.co.id": "Republika", "voi.id": "VOI", "kumparan.com": "kumparan",
+    "suara.com": "Suara.com", "merdeka.com": "Merdeka.com", "idntimes.com": "IDN Times", "cnbcindonesia.com": "CNBC Indonesia",
+    "jpnn.com": "JPNN.com", "beritasatu.com": "Beritasatu.com", "mediaindonesia.com": "Media Indonesia",
+    "thejakartapost.com": "The Jakarta Post", "viva.co.id": "VIVA", "inews.id": "iNews.id", "katadata.co.id": "Katadata",
+    "tirto.id": "Tirto.id", "kontan.co.id": "Kontan.co.id", "jawapos.com": "JawaPos.com",
+}
+OUTLETS_BY_NAME: dict[str, str] = {
+    "cnn indonesia": "CNN Indonesia", "antara": "ANTARA", "rappler": "Rappler", "tempo": "Tempo.co", "kompas": "Kompas.com",
+    "detikcom": "detikcom", "kumparan": "kumparan", "republika": "Republika", "voi": "VOI", "idn times": "IDN Times",
+    "cnbc indonesia": "CNBC Indonesia", "media indonesia": "Media Indonesia", "the jakarta post": "The Jakarta Post",
+}
+# News agencies and outlets that Indonesian articles credit as their source.
+WIRE_SOURCES: dict[str, str] = {
+    name.lower(): name
+    for name in [
+        "Reuters", "AFP", "AP", "Associated Press", "BBC", "BBC News", "TASS", "RIA Novosti", "Interfax", "Sputnik", "Xinhua",
+        "Kyodo", "Yonhap", "Bloomberg", "CNN", "Al Jazeera", "ANTARA", "Anadolu", "Anadolu Agency", "dpa", "EFE", "ANSA",
+        "The Guardian", "Guardian", "New York Times", "The New York Times", "Washington Post", "The Washington Post",
+        "South China Morning Post", "CNBC", "Fox News", "NBC News", "ABC News", "Politico", "Axios", "Deutsche Welle", "DW",
+        "RT", "Ukrinform", "Kyiv Independent", "Financial Times", "Wall Street Journal", "The Wall Street Journal", "NHK",
+        "Channel News Asia", "CNA", "Straits Times", "The Straits Times", "Sky News", "The Independent", "Nikkei", "Bernama",
+    ]
+}
+
+DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|co|id|net|org|news|tv|my|sg|uk)(?:\.(?:id|uk|my|sg))?$", re.IGNORECASE)
+DASH = r"(?:--|-|–|—)"
+ZONES: dict[str, timedelta] = {"WIB": timedelta(hours=7), "WITA": timedelta(hours=8), "WIT": timedelta(hours=9),
+                               "GMT": timedelta(0), "UTC": timedelta(0)}
+
+
+def is_domain(token: str) -> bool:
+    return bool(DOMAIN.match(token.strip()))
+
+
+def canonical_outlet(name: str) -> str:
+    """`KOMPAS.com`, `kompas.com` and `Kompas` are one outlet; an unknown domain keeps its name, capitalised."""
+    key = name.strip().strip(".").lower()
+    key = key[4:] if key.startswith("www.") else key
+    if key in OUTLETS_BY_DOMAIN:
+        return OUTLETS_BY_DOMAIN[key]
+    if key in OUTLETS_BY_NAME:
+        return OUTLETS_BY_NAME[key]
+    if is_domain(key):
+        return key[:1].upper() + key[1:]
+    return name.strip()
+
+
+def outlet_in(text: str) -> str | None:
+    """The outlet named by a short piece of text (a dateline part, a sign-off), if it names one."""
+    candidate = text.strip()
+    if is_domain(candidate) or candidate.lower() in OUTLETS_BY_NAME:
+        return canonical_outlet(candidate)
+    return None
+
+
+# ---- publication time -------------------------------------------------------------------------
+
+WEEKDAYS = {
+    "senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "jum'at": 4, "sabtu": 5, "minggu": 6, "ahad": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+}
+MONTH_WORD = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:et|ch)?|apr(?:il)?|mei|may|jun(?:i|e)?|jul(?:i|y)?|"
+              r"agu(?:stus)?|agt|aug(?:ust)?|sep(?:tember)?|sept|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|nop(?:ember)?|"
+              r"des(?:ember)?|dec(?:ember)?)\.?")
+TIMESTAMP_LINE = re.compile(
+    r"^[\s•·|*-]*"
+    r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
+    r"(?:(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*)?"
+    r"(?:(?P<weekday>[A-Za-z']+)\s*,?\s*)?"
+    r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
+    r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"
+    r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*$",
+    re.IGNORECASE,
+)
+UPDATE_LABELS = {"diperbarui", "diperbaharui", "updated"}
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """A publication time stated by the page; `at` is None when it states no time of day or no zone."""
+
+    day: date
+    at: datetime | None
+    outlet: str | None
+    is_update: bool
+    warning: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _date_parser():
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["id", "en"], settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
+
+
+def _parse_day(text: str) -> date | None:
+    numeric = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    try:
+        if numeric:
+            day, month, year = (int(g) for g in numeric.groups())
+            return date(year, month, day)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        return None
+    parsed = _date_parser().get_date_data(text).date_obj
+    return parsed.date() if parsed else None
+
+
+def parse_timestamp_line(line: str) -> Timestamp | None:
+    """Recognise a line that is only a page timestamp (`Kompas.com - 31/12/2021, 10:00 WIB`, `• November 24, 2024`)."""
+    if len(line) > 100:
+        return None
+    match = TIMESTAMP_LINE.match(line)
+    if not match:
+        return None
+    weekday = (match["weekday"] or "").lower()
+    if weekday and weekday not in WEEKDAYS:
+        return None
+    outlet = match["outlet"]
+    if outlet and not outlet_in(outlet):
+        return None
+    day = _parse_day(match["date"])
+    if day is None:
+        return None
+    warning = None
+    if weekday and WEEKDAYS[weekday] != day.weekday():
+        warning = f"weekday {match['weekday']!r} does not fall on {day.isoformat()}: publication time not trusted"
+    at = None
+    if match["hour"] is not None and match["zone"] and match["zone"].upper() in ZONES and warning is None:
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if hour < 24 and minute < 60:
+            zone = timezone(ZONES[match["zone"].upper()], match["zone"].upper())
+            at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    return Timestamp(
+        day=day,
+        at=at,
+        outlet=outlet_in(outlet) if outlet else None,
+        is_update=(match["label"] or "").lower() in UPDATE_LABELS,
+        warning=warning,
+    )
+
+
+# ---- dateline and sign-off --------------------------------------------------------------------
+
+DATELINE = re.compile(r"^(?P<head>[^\n]{2,70}?)\s*" + DASH + r"\s+(?=\S)")
+PLACE_TOKEN = re.compile(r"^(?:[A-Z][\w.'’]*|D\.C\.?|\d+)$")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    prefix: str
+    place: str | None
+    outlet: str | None
+
+
+def parse_dateline(paragraph: str) -> Dateline | None:
+    """`MOSCOW, KOMPAS.com - `, `Bisnis.com, JAKARTA - `, `Jakarta, CNN Indonesia -- `, `JAKARTA - ` at a paragraph's start."""
+    match = DATELINE.match(paragraph)
+    if not match:
+        return None
+    parts = [p.strip() for p in match["head"].split(",")]
+    if not parts or len(parts) > 3 or any(not p for p in parts):
+        return None
+    outlet = None
+    places: list[str] = []
+    for part in parts:
+        found = outlet_in(part)
+        if found and outlet is None:
+            outlet = found
+            continue
+        tokens = part.split()
+        if not 1 <= len(tokens) <= 4 or not all(PLACE_TOKEN.match(t) for t in tokens):
+            return None
+        places.append(part)
+    place = ", ".join(places) or None
+    if outlet is None and not (place and place.upper() == place and any(c.isalpha() for c in place)):
+        return None
+    return Dateline(prefix=match.group(0), place=place, outlet=outlet)
+
+
+SIGNOFF = re.compile(r"\s+" + DASH + r"\s*(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*$")
+INITIALS_SIGNOFF = re.compile(r"\s*\((?P<initials>[a-z]{2,5}(?:/[a-z]{2,5}){0,3})\)\s*$")
+
+
+def parse_signoff(paragraph: str) -> tuple[str, str | None] | None:
+    """A trailing `– Rappler.com` or `(ant/dwi)`: returns the suffix to drop and the outlet it names."""
+    match = SIGNOFF.search(paragraph)
+    if match and outlet_in(match["outlet"]):
+        return match.group(0), outlet_in(match["outlet"])
+    match = INITIALS_SIGNOFF.search(paragraph)
+    if match and paragraph[: match.start()].rstrip().endswith((".", "!", "?", "”", '"')):
+        return match.group(0), None
+    return None
+
+
+# ---- credited sources -------------------------------------------------------------------------
+
+NAME_TOKEN = r"[A-Z][\w&'-]*(?:\.[\w-]+)*"
+CREDIT = re.compile(
+    r"\b(?:dilaporkan|melaporkan|dikutip|mengutip|melansir|dilansir|menurut|sumber|laporan|seperti\s+dikutip|sebagaimana\s+dikutip)"
+    r"(?:\s+(?:dari|oleh|laman|situs|kantor\s+berita)){0,2}\s*:?\s+"
+    r"(?P<name>(?-i:" + NAME_TOKEN + r"(?:\s+" + NAME_TOKEN + r"){0,3})|[\w-]+(?:\.[\w-]+)+)",
+    re.IGNORECASE,
+)
+
+
+def _credited_name(name: str) -> str | None:
+    tokens = name.rstrip(".").split()
+    for end in range(len(tokens), 0, -1):
+        candidate = " ".join(tokens[:end]).rstrip(".,")
+        if candidate.lower() in WIRE_SOURCES:
+            return WIRE_SOURCES[candidate.lower()]
+        if end == 1 and is_domain(candidate):
+            return candidate
+    return None
+
+
+def credited_sources(text: str) -> list[str]:
+    """Agencies and outlets the text credits (`Dilaporkan Reuters`, `dikutip dari BBC`, `Sumber : X.com`)."""
+    found: set[str] = set()
+    for match in CREDIT.finditer(text):
+        name = _credited_name(match["name"])
+        if name:
+            found.add(name)
+    return sorted(found)
+
+
+EDITOR_LINE = re.compile(r"^\s*(?:editor|penyunting|redaktur)\s*:\s*(?P<names>.+?)\s*$", re.IGNORECASE)
+AUTHOR_LINE = re.compile(
+    r"^\s*\(?\s*(?:penulis|reporter|pewarta|wartawan|kontributor)\s*:\s*(?P<names>[^|)]+?)\s*(?:\||\)|$)", re.IGNORECASE
+)
+
+
+def split_names(names: str) -> list[str]:
+    return [n.strip() for n in re.split(r",|;|/|\bdan\b|&", names) if n.strip()]

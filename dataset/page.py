@@ -1,0 +1,206 @@
+"""The structure of one copied page: header (headline, timestamp, furniture), body, tail.
+
+Line rules say what a line looks like; this module decides what it is from where it stands: the
+headline is the first headline-shaped line above the body, the body starts at the dateline (or the
+first paragraph-shaped line), and the tail starts at the first list/comment/embed marker after which
+nothing paragraph-shaped remains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .metadata import Dateline, Timestamp, parse_dateline, parse_signoff, parse_timestamp_line
+from .records import RemovedLine
+from .rules import INLINE_READ_MORE, TAIL_RULES, classify_line
+
+HEADER_SEARCH = 15
+SENTENCE_END = ("." , "!", "?", "…", '"', "”", "’", ")")
+SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+INVISIBLE = re.compile(r"[\u200b\ufeff\u2060\u00ad]")
+
+
+@dataclass
+class Line:
+    number: int
+    text: str
+    rule: str | None = None
+    removed_prefix: str = ""
+    removed_suffix: str = ""
+    suffix_rule: str = ""
+
+
+@dataclass
+class Page:
+    lines: list[Line]
+    title: str | None = None
+    dateline: Dateline | None = None
+    timestamps: list[Timestamp] = field(default_factory=list)
+    signoff_outlet: str | None = None
+
+    @property
+    def kept(self) -> list[Line]:
+        return [line for line in self.lines if line.rule is None]
+
+    def body_text(self) -> str:
+        return "\n\n".join(line.text for line in self.kept)
+
+    def removed(self) -> list[RemovedLine]:
+        out: list[RemovedLine] = []
+        for line in self.lines:
+            if line.rule is not None:
+                out.append(RemovedLine(line.number, line.rule, line.text))
+                continue
+            if line.removed_prefix:
+                out.append(RemovedLine(line.number, "dateline", line.removed_prefix.strip()))
+            if line.removed_suffix:
+                out.append(RemovedLine(line.number, line.suffix_rule, line.removed_suffix.strip()))
+        return out
+
+    def removed_texts(self, rule: str) -> list[str]:
+        return [r.text for r in self.removed() if r.rule == rule]
+
+
+def clean_line(text: str) -> str:
+    return SPACES.sub(" ", INVISIBLE.sub("", text)).strip()
+
+
+def split_lines(text: str) -> list[Line]:
+    """Numbered non-blank lines (1-based numbers of the decoded text), whitespace folded."""
+    lines = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        cleaned = clean_line(raw)
+        if cleaned:
+            lines.append(Line(number, cleaned))
+    return lines
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def is_headline_shaped(text: str) -> bool:
+    return 2 <= words(text) <= 30 and len(text) <= 250 and not text.endswith((".", ":", ",", ";"))
+
+
+def is_title_case(text: str) -> bool:
+    """Headlines of linked articles capitalise most words; running prose does not."""
+    alphabetic = [w for w in text.split() if w[:1].isalpha()]
+    return len(alphabetic) >= 3 and sum(w[0].isupper() for w in alphabetic) / len(alphabetic) >= 0.6
+
+
+def is_paragraph_shaped(text: str) -> bool:
+    n = words(text)
+    return not is_title_case(text) and (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END)))
+
+
+def analyse(text: str) -> Page:
+    page = Page(split_lines(text))
+    mark_line_rules(page)
+    mark_duplicates(page)
+    body_start = find_body_start(page)
+    mark_header(page, body_start)
+    mark_tail(page, body_start)
+    strip_inline_read_more(page)
+    return page
+
+
+def mark_line_rules(page: Page) -> None:
+    for line in page.lines:
+        stamp = parse_timestamp_line(line.text)
+        if stamp is not None:
+            line.rule = "timestamp"
+            page.timestamps.append(stamp)
+            continue
+        line.rule = classify_line(line.text)
+
+
+def mark_duplicates(page: Page) -> None:
+    previous: Line | None = None
+    for line in page.lines:
+        if previous is not None and line.text == previous.text and previous.rule != "title":
+            line.rule = line.rule or previous.rule or "duplicate"
+            if previous.rule is None and line.rule != "duplicate":
+                previous.rule = line.rule
+        previous = line
+
+
+def find_body_start(page: Page) -> int:
+    """Index of the first body line: the dateline paragraph, else the first paragraph-shaped line."""
+    candidates = [i for i, line in enumerate(page.lines) if line.rule is None][:HEADER_SEARCH]
+    for i in candidates:
+        dateline = parse_dateline(page.lines[i].text)
+        if dateline is not None:
+            page.dateline = dateline
+            line = page.lines[i]
+            line.removed_prefix = dateline.prefix
+            line.text = line.text[len(dateline.prefix):]
+            return i
+    for i in candidates:
+        if is_paragraph_shaped(page.lines[i].text):
+            return i
+    return candidates[0] if candidates else len(page.lines)
+
+
+def mark_header(page: Page, body_start: int) -> None:
+    """Above the body: the first headline-shaped line is the title; nothing else up there is article text."""
+    after_ai_disclaimer = False
+    for line in page.lines[:body_start]:
+        is_title_repeat = page.title is not None and line.text.casefold() == page.title.casefold()
+        if line.rule == "ai_summary":
+            after_ai_disclaimer = True
+        elif is_title_repeat and line.rule in (None, "duplicate"):
+            line.rule = "title"
+        elif line.rule is None:
+            if after_ai_disclaimer:
+                line.rule = "ai_summary"
+            elif page.title is None and is_headline_shaped(line.text):
+                page.title, line.rule = line.text, "title"
+            elif page.title is not None and not any(l.rule == "subtitle" for l in page.lines[:body_start]):
+                line.rule = "subtitle"
+            else:
+                line.rule = "header"
+    if page.title is not None:
+        for line in page.lines[body_start:]:
+            if line.rule is None and line.text.casefold() == page.title.casefold():
+                line.rule = "title"
+
+
+def mark_tail(page: Page, body_start: int) -> None:
+    """Everything after the article's end is furniture; the end is the last marker with no paragraph after it."""
+    body = page.lines[body_start:]
+    tail_from: int | None = None
+    tail_rule = "tail"
+    for i, line in enumerate(body):
+        if line.rule is None:
+            signoff = parse_signoff(line.text)
+            if signoff is not None and i > 0:
+                suffix, outlet = signoff
+                line.removed_suffix, line.suffix_rule = suffix, "signoff"
+                line.text = line.text[: len(line.text) - len(suffix)]
+                page.signoff_outlet = outlet
+                tail_from, tail_rule = i + 1, "tail"
+                break
+    if tail_from is None:
+        for i, line in enumerate(body):
+            if line.rule in TAIL_RULES and not any(
+                later.rule is None and is_paragraph_shaped(later.text) for later in body[i + 1:]
+            ):
+                tail_from, tail_rule = i, line.rule or "tail"
+                break
+    if tail_from is None:
+        return
+    for line in body[tail_from:]:
+        if line.rule in (None, "duplicate"):
+            line.rule = tail_rule if tail_rule in ("related_list", "embed") else "tail"
+        elif line.rule in ("related_list", "embed"):
+            tail_rule = line.rule
+
+
+def strip_inline_read_more(page: Page) -> None:
+    for line in page.kept:
+        match = INLINE_READ_MORE.search(line.text)
+        if match and match.start() > 0 and not line.removed_suffix:
+            line.removed_suffix, line.suffix_rule = line.text[match.start():], "read_more"
+            line.text = line.text[: match.start()]

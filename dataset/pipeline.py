@@ -1,0 +1,126 @@
+"""`warta normalize`: a folder of dumps -> the next immutable article release.
+
+Two streaming passes keep memory flat in corpus size: the first normalizes and writes records
+without clusters while filling the near-duplicate index; the second adds `dup_cluster`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+from .dedup import NearDuplicateIndex
+from .normalize import NormalizeStats, normalize_document
+from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
+from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article
+from .store import Release, Store, write_parquet
+
+log = logging.getLogger(__name__)
+BATCH_ROWS = 2_000
+
+
+@dataclass
+class NormalizeRun:
+    release: Release | None
+    message: str
+    stats: NormalizeStats
+    rejected: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+
+def _batches(articles: Iterable[Article], schema: pa.Schema, size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    rows: list[dict] = []
+    names = schema.names
+    for article in articles:
+        row = article.to_row()
+        rows.append({name: row[name] for name in names})
+        if len(rows) >= size:
+            yield pa.RecordBatch.from_pylist(rows, schema=schema)
+            rows = []
+    if rows:
+        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def normalize_folder(
+    source: Path,
+    out: Path,
+    version: str | None = None,
+    pattern: str = "*.txt",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_document: Callable[[str], None] | None = None,
+) -> NormalizeRun:
+    """Normalize every dump under `source` into the next release of the store at `out`."""
+    source, store = Path(source), Store(out)
+    stats = NormalizeStats()
+    rejected: list[dict] = []
+    warnings: list[dict] = []
+    inputs: list[dict] = []
+    index = NearDuplicateIndex()
+    sidecar_problems = load_sidecars(source).problems
+    warnings.extend({"source_file": None, "warning": p} for p in sidecar_problems)
+
+    def articles() -> Iterator[Article]:
+        for item in discover(source, pattern):
+            stats.documents += 1
+            if isinstance(item, tuple):
+                name, error = item
+                rejected.append({"source_file": name, "code": error.code, "reason": error.message})
+                stats.rejected[error.code] += 1
+                log.warning("%s: rejected: %s", name, error.message)
+                continue
+            if on_document:
+                on_document(item.source_file)
+            try:
+                result = normalize_document(item, max_bytes)
+            except RejectedInput as error:
+                rejected.append({"source_file": item.source_file, "code": error.code, "reason": error.message})
+                stats.rejected[error.code] += 1
+                log.warning("%s: rejected: %s", item.source_file, error.message)
+                continue
+            article = result.article
+            for warning in result.warnings:
+                warnings.append({"source_file": item.source_file, "warning": warning})
+                log.warning("%s: %s", item.source_file, warning)
+            inputs.append({"source_file": item.source_file, "sha256": article.raw_sha256, "bytes": item.size})
+            index.add(article.id, article.text)
+            stats.count(article)
+            yield article
+
+    with store.lock():
+        staging = store.staging()
+        try:
+            first_pass = staging / ".pass1.parquet"
+            with pq.ParquetWriter(first_pass, COLUMNS_BEFORE_DEDUP, compression="none") as writer:
+                for batch in _batches(articles(), COLUMNS_BEFORE_DEDUP):
+                    writer.write_batch(batch)
+            clusters = index.clusters()
+
+            def with_clusters() -> Iterator[pa.Table]:
+                for batch in pq.ParquetFile(first_pass).iter_batches(batch_size=BATCH_ROWS):
+                    table = pa.Table.from_batches([batch])
+                    column = pa.array([clusters[i] for i in table.column("id").to_pylist()], pa.string())
+                    yield table.append_column(ARTICLE_SCHEMA.field("dup_cluster"), column)
+
+            files = write_parquet(with_clusters(), ARTICLE_SCHEMA, staging, "articles")
+            first_pass.unlink()
+            manifest = {
+                "kind": "articles",
+                "toolkit_version": __version__,
+                "inputs": sorted(inputs, key=lambda i: i["source_file"]),
+                "rejected": rejected,
+                "warnings": warnings,
+                "stats": {**stats.as_dict(), "dup_clusters": len(set(clusters.values()))},
+            }
+            release, message = store.publish(staging, ARTICLE_SCHEMA, files, manifest, version)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return NormalizeRun(release, message, stats, rejected, warnings)

@@ -1,0 +1,149 @@
+"""Finding and decoding raw dumps, and the optional sidecar metadata next to them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+SIDECAR_NAMES = ("metadata.csv", "metadata.jsonl")
+SIDECAR_COLUMNS = ("source_file", "url", "outlet", "published_at")
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class RejectedInput(Exception):
+    """One input cannot become an article; the batch goes on without it."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SidecarEntry:
+    url: str | None = None
+    outlet: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A dump as found on disk, plus what a sidecar says about it."""
+
+    source_file: str
+    path: Path
+    size: int
+    sidecar: SidecarEntry = SidecarEntry()
+
+    def read(self, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+        if self.size > max_bytes:
+            raise RejectedInput("too_large", f"{self.size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit for one article")
+        return self.path.read_bytes()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def discover(root: Path, pattern: str = "*.txt") -> Iterator[RawDocument | tuple[str, RejectedInput]]:
+    """Dumps under `root` in path order; a link pointing out of the tree is rejected, not followed."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"input folder not found: {root}")
+    sidecar = load_sidecars(root)
+    for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
+        relative = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(root).parts) or path.name in SIDECAR_NAMES:
+            continue
+        if not _inside(root, path):
+            yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
+            continue
+        if not path.is_file():
+            continue
+        yield RawDocument(relative, path, path.stat().st_size, sidecar.entries.get(relative, SidecarEntry()))
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """Bytes to text, or a clear reason why these bytes are not a text dump. Returns (text, warnings)."""
+    warnings: list[str] = []
+    if not data.strip():
+        raise RejectedInput("empty", "is empty" if not data else "contains only whitespace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+        warnings.append("decoded as UTF-16 (byte order mark)")
+    elif b"\x00" in data[:65536]:
+        raise RejectedInput("binary", "contains NUL bytes: a binary file, not a text dump")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            text = data.decode("cp1252", errors="replace")
+            warnings.append(f"not valid UTF-8 (byte {error.start}); decoded as cp1252")
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f") + text.count("\ufffd")
+    if controls > max(3, len(text) // 100):
+        raise RejectedInput("binary", f"{controls} control or undecodable characters: not a text dump")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise RejectedInput("empty", "contains only whitespace")
+    return text, warnings
+
+
+@dataclass
+class Sidecar:
+    entries: dict[str, SidecarEntry]
+    problems: list[str]
+
+
+def _parse_published(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"published_at {value!r} has no time zone")
+    return parsed
+
+
+def _sidecar_rows(path: Path) -> Iterator[dict]:
+    if path.suffix == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield from csv.DictReader(handle)
+    else:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as error:
+                        yield {"__error__": f"line {number}: not JSON ({error.msg})"}
+
+
+def load_sidecars(root: Path) -> Sidecar:
+    """Every metadata.csv / metadata.jsonl under root; `source_file` is relative to the sidecar's folder."""
+    result = Sidecar({}, [])
+    for path in sorted(p for name in SIDECAR_NAMES for p in root.rglob(name)):
+        folder = path.parent
+        for row in _sidecar_rows(path):
+            where = path.relative_to(root).as_posix()
+            if "__error__" in row:
+                result.problems.append(f"{where}: {row['__error__']}")
+                continue
+            name = (row.get("source_file") or "").strip()
+            if not name or os.path.isabs(name) or ".." in Path(name).parts or not _inside(root, folder / name):
+                result.problems.append(f"{where}: source_file {name!r} is not a path inside the input folder; row ignored")
+                continue
+            try:
+                published = _parse_published(row["published_at"]) if row.get("published_at") else None
+            except ValueError as error:
+                result.problems.append(f"{where}: {name}: {error}; published_at ignored")
+                published = None
+            relative = (folder / name).relative_to(root).as_posix()
+            result.entries[relative] = SidecarEntry(
+                url=(row.get("url") or "").strip() or None,
+                outlet=(row.get("outlet") or "").strip() or None,
+                published_at=published,
+            )
+    return result

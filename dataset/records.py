@@ -1,0 +1,148 @@
+"""The article record and its Arrow schema: the one definition every stage reads and writes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pyarrow as pa
+
+REMOVAL_RULES: dict[str, str] = {
+    "title": "the headline, or a repeat of it",
+    "subtitle": "a standfirst under the headline that repeats the body",
+    "timestamp": "the page's publication or update time",
+    "dateline": "the dateline prefix of the first paragraph (place, outlet, dash)",
+    "signoff": "an outlet sign-off at the end of the article",
+    "read_more": "a link to another article (Baca juga, Simak juga, ...)",
+    "related_list": "a list of other articles and its heading",
+    "comment_prompt": "the comment box and its prompts",
+    "ad": "advertising, subscription or house promotion",
+    "share": "share buttons",
+    "reading_time": "a reading-time badge",
+    "caption": "a photo caption or photo credit",
+    "byline": "author, editor or source credit line (values kept as metadata)",
+    "embed": "an embedded infographic or video block",
+    "navigation": "pagination and navigation",
+    "ai_summary": "an AI-generated summary and its disclaimer",
+    "spam": "injected spam (gambling and similar)",
+    "duplicate": "an exact repeat of the line before it",
+    "header": "other page furniture above the article body",
+    "tail": "other page furniture after the article body",
+}
+
+REMOVED_LINE = pa.struct(
+    [
+        pa.field("line", pa.int32(), nullable=False),
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+    ]
+)
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("raw_sha256", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("outlet", pa.string()),
+        pa.field("dateline_place", pa.string()),
+        pa.field("published_at", pa.timestamp("ms", tz="UTC")),
+        pa.field("published_at_local", pa.string()),
+        pa.field("published_date", pa.date32()),
+        pa.field("authors", pa.list_(pa.string()), nullable=False),
+        pa.field("editors", pa.list_(pa.string()), nullable=False),
+        pa.field("wire_sources", pa.list_(pa.string()), nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("language_score", pa.float32()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("text_sha256", pa.string(), nullable=False),
+        pa.field("n_paragraphs", pa.int32(), nullable=False),
+        pa.field("n_words", pa.int32(), nullable=False),
+        pa.field("n_chars", pa.int32(), nullable=False),
+        pa.field("n_removed", pa.int32(), nullable=False),
+        pa.field("removed", pa.list_(REMOVED_LINE), nullable=False),
+        pa.field("dup_cluster", pa.string(), nullable=False),
+    ]
+)
+
+COLUMNS_BEFORE_DEDUP = pa.schema([f for f in ARTICLE_SCHEMA if f.name != "dup_cluster"])
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def article_id(source_file: str, url: str | None) -> str:
+    """Derive the id from where the article came from, never from its text, so it survives re-normalization."""
+    identity = f"url:{url.strip()}" if url and url.strip() else f"file:{source_file}"
+    return sha256_hex(identity)[:16]
+
+
+def schema_fingerprint(schema: pa.Schema = ARTICLE_SCHEMA) -> str:
+    return "sha256:" + sha256_hex(schema.remove_metadata().to_string())
+
+
+@dataclass(frozen=True)
+class RemovedLine:
+    line: int
+    rule: str
+    text: str
+
+
+@dataclass
+class Article:
+    """One clean article; `removed` says why every other line of the dump is not in `text`."""
+
+    id: str
+    source_file: str
+    url: str | None
+    raw_sha256: str
+    title: str | None
+    outlet: str | None
+    dateline_place: str | None
+    published_at: datetime | None
+    published_date: date | None
+    authors: list[str]
+    editors: list[str]
+    wire_sources: list[str]
+    language: str | None
+    language_score: float | None
+    text: str
+    removed: list[RemovedLine] = field(default_factory=list)
+    dup_cluster: str | None = None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return self.text.split("\n\n") if self.text else []
+
+    def to_row(self) -> dict:
+        published_local = self.published_at.isoformat() if self.published_at else None
+        return {
+            "id": self.id,
+            "source_file": self.source_file,
+            "url": self.url,
+            "raw_sha256": self.raw_sha256,
+            "title": self.title,
+            "outlet": self.outlet,
+            "dateline_place": self.dateline_place,
+            "published_at": self.published_at,
+            "published_at_local": published_local,
+            "published_date": self.published_date,
+            "authors": self.authors,
+            "editors": self.editors,
+            "wire_sources": self.wire_sources,
+            "language": self.language,
+            "language_score": self.language_score,
+            "text": self.text,
+            "text_sha256": sha256_hex(self.text),
+            "n_paragraphs": len(self.paragraphs),
+            "n_words": len(self.text.split()),
+            "n_chars": len(self.text),
+            "n_removed": len(self.removed),
+            "removed": [{"line": r.line, "rule": r.rule, "text": r.text} for r in self.removed],
+            "dup_cluster": self.dup_cluster,
+        }

@@ -1,0 +1,269 @@
+"""An immutable, semver-versioned store of Parquet releases.
+
+A release is a folder `vX.Y.Z/` with Parquet files and a `manifest.json`; it is written into a temp
+folder and renamed into place, never overwritten, and checked against its manifest whenever read.
+The store knows nothing about articles: callers give it a schema, batches and manifest fields.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .records import schema_fingerprint, sha256_hex
+
+VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+MANIFEST = "manifest.json"
+DATA_DIR = "data"
+ROW_GROUP_ROWS = 10_000
+SHARD_ROWS = 100_000
+
+
+class StoreError(Exception):
+    """A store operation cannot go on; the message says which release or file and why."""
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class IntegrityError(StoreError):
+    pass
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = VERSION.match(text)
+    if not match:
+        raise StoreError(f"{text!r} is not a version like v1.2.0")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def format_version(parts: tuple[int, int, int]) -> str:
+    return "v{}.{}.{}".format(*parts)
+
+
+def bump(version: str | None, kind: str) -> str:
+    if version is None:
+        return "v1.0.0"
+    major, minor, patch = parse_version(version)
+    return format_version({"major": (major + 1, 0, 0), "minor": (major, minor + 1, 0), "patch": (major, minor, patch + 1)}[kind])
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_parquet(batches: Iterable[pa.RecordBatch | pa.Table], schema: pa.Schema, folder: Path, stem: str,
+                  shard_rows: int = SHARD_ROWS) -> list[dict]:
+    """Stream batches into `data/stem-00000.parquet`, ... with fixed writer options: same rows, same bytes."""
+    (folder / DATA_DIR).mkdir(exist_ok=True)
+    files: list[dict] = []
+    writer: pq.ParquetWriter | None = None
+    rows_in_shard = 0
+
+    def close() -> None:
+        nonlocal writer
+        if writer is not None:
+            writer.close()
+            path = folder / files[-1]["path"]
+            files[-1].update(bytes=path.stat().st_size, sha256=file_sha256(path))
+            writer = None
+
+    for batch in batches:
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        offset = 0
+        while offset < table.num_rows:
+            if writer is None:
+                name = f"{DATA_DIR}/{stem}-{len(files):05d}.parquet"
+                files.append({"path": name, "rows": 0})
+                writer = pq.ParquetWriter(folder / name, schema, compression="zstd", write_statistics=True,
+                                          store_schema=True, use_dictionary=True)
+                rows_in_shard = 0
+            take = min(table.num_rows - offset, shard_rows - rows_in_shard)
+            chunk = table.slice(offset, take).cast(schema)
+            writer.write_table(chunk, row_group_size=ROW_GROUP_ROWS)
+            files[-1]["rows"] += take
+            rows_in_shard += take
+            offset += take
+            if rows_in_shard >= shard_rows:
+                close()
+    if writer is None and not files:
+        name = f"{DATA_DIR}/{stem}-00000.parquet"
+        pq.write_table(schema.empty_table(), folder / name, compression="zstd")
+        files.append({"path": name, "rows": 0})
+        writer = None
+        path = folder / name
+        files[-1].update(bytes=path.stat().st_size, sha256=file_sha256(path))
+    close()
+    return files
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    path: Path
+    manifest: dict
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.path / f["path"] for f in self.manifest["files"]]
+
+    def verify(self) -> list[str]:
+        """Problems found when checking every file against the manifest (empty when intact)."""
+        problems = []
+        for entry in self.manifest["files"]:
+            path = self.path / entry["path"]
+            if not path.is_file():
+                problems.append(f"{self.version}/{entry['path']}: missing")
+            elif file_sha256(path) != entry["sha256"]:
+                problems.append(f"{self.version}/{entry['path']}: checksum differs from the manifest (file altered)")
+        listed = {f["path"] for f in self.manifest["files"]} | {MANIFEST}
+        for path in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            name = path.relative_to(self.path).as_posix()
+            if name not in listed:
+                problems.append(f"{self.version}/{name}: not listed in the manifest")
+        return problems
+
+    def read(self, columns: list[str] | None = None, verify: bool = True) -> pa.Table:
+        if verify:
+            problems = self.verify()
+            if problems:
+                raise IntegrityError("; ".join(problems))
+        tables = [pq.read_table(path, columns=columns) for path in self.files]
+        return pa.concat_tables(tables) if tables else pa.table({})
+
+    def iter_batches(self, batch_size: int = ROW_GROUP_ROWS, columns: list[str] | None = None,
+                     verify: bool = True) -> Iterator[pa.RecordBatch]:
+        if verify:
+            problems = self.verify()
+            if problems:
+                raise IntegrityError("; ".join(problems))
+        for path in self.files:
+            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+
+
+class Store:
+    """A folder of releases; the newest by semver is the parent of the next one."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir() if p.is_dir() and VERSION.match(p.name) and (p / MANIFEST).is_file()]
+        return sorted(found, key=parse_version)
+
+    def latest(self) -> str | None:
+        versions = self.versions()
+        return versions[-1] if versions else None
+
+    def release(self, version: str | None = None) -> Release:
+        version = version or self.latest()
+        if version is None:
+            raise StoreError(f"{self.root} has no releases")
+        path = self.root / version
+        if not (path / MANIFEST).is_file():
+            raise StoreError(f"{self.root} has no release {version} (have: {', '.join(self.versions()) or 'none'})")
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except json.JSONDecodeError as error:
+            raise IntegrityError(f"{version}/{MANIFEST} is not valid JSON: {error}") from error
+        return Release(version, path, manifest)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer at a time; a second one fails at once instead of waiting or corrupting."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / ".lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            handle.close()
+            raise StoreLocked(f"{self.root} is being written by another process; try again when it has finished") from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def staging(self) -> Path:
+        path = self.root / f".staging-{os.getpid()}"
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    def publish(self, staging: Path, schema: pa.Schema, files: list[dict], manifest: dict,
+                version: str | None = None) -> tuple[Release | None, str]:
+        """Turn a staging folder into the next release, or discard it when it equals the latest.
+
+        Returns (release, message); release is None when nothing changed. Must run under `lock()`.
+        """
+        latest = self.latest()
+        fingerprint = schema_fingerprint(schema)
+        content = sha256_hex(json.dumps([(f["path"], f["sha256"]) for f in files]))
+        if latest is not None and version is None:
+            previous = self.release(latest).manifest
+            if previous.get("content_sha256") == content and previous.get("schema_fingerprint") == fingerprint:
+                shutil.rmtree(staging)
+                return None, f"no change since {latest}: no new version written"
+        kind = "major" if latest and self.release(latest).manifest.get("schema_fingerprint") != fingerprint else "minor"
+        new_version = version or bump(latest, kind)
+        if latest is not None and parse_version(new_version) <= parse_version(latest):
+            shutil.rmtree(staging)
+            raise StoreError(f"{new_version} is not newer than the latest release {latest}")
+        if (self.root / new_version).exists():
+            shutil.rmtree(staging)
+            raise StoreError(f"{new_version} already exists; released versions are never overwritten")
+        manifest = {
+            "version": new_version,
+            "parent_version": latest,
+            "bump": "initial" if latest is None else ("override" if version else kind),
+            **manifest,
+            "schema_fingerprint": fingerprint,
+            "schema": schema.remove_metadata().to_string(),
+            "rows": sum(f["rows"] for f in files),
+            "files": files,
+            "content_sha256": content,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+        os.rename(staging, self.root / new_version)
+        return self.release(new_version), f"wrote {new_version} ({manifest['rows']} rows)"
+
+
+@dataclass
+class Diff:
+    added: list[str]
+    removed: list[str]
+    changed: dict[str, list[str]]
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "removed": self.removed, "changed": self.changed}
+
+
+def diff_releases(old: Release, new: Release, key: str = "id") -> Diff:
+    """Which keys were added, removed, and which fields changed for the rest."""
+    before = {row[key]: row for row in old.read().to_pylist()}
+    after = {row[key]: row for row in new.read().to_pylist()}
+    changed: dict[str, list[str]] = {}
+    for k in sorted(before.keys() & after.keys()):
+        fields = sorted(f for f in set(before[k]) | set(after[k]) if before[k].get(f) != after[k].get(f))
+        if fields:
+            changed[k] = fields
+    return Diff(sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys()), changed)

@@ -1,0 +1,104 @@
+"""Bad inputs get a clear per-file reason in the manifest and the rest of the batch is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from dataset.pipeline import normalize_folder
+from scripts.cli import cli
+from tests.helpers import SEEDS
+
+ARTICLE = (SEEDS / "004_826b45a90dec8776.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def dumps(tmp_path):
+    folder = tmp_path / "dumps"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def rejected_by_file(run) -> dict[str, dict]:
+    return {r["source_file"]: r for r in run.release.manifest["rejected"]}
+
+
+def test_each_bad_file_is_rejected_with_its_reason_and_the_rest_is_written(dumps, tmp_path):
+    (dumps / "empty.txt").write_bytes(b"")
+    (dumps / "blank.txt").write_bytes(b"  \n\n\t\n")
+    (dumps / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    (dumps / "boilerplate.txt").write_text("Bagikan:\n\nBaca juga: Sesuatu\n\nTerkini Lainnya\n\nADVERTISEMENT\n")
+    with (dumps / "huge.txt").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    run = normalize_folder(dumps, tmp_path / "store")
+    rejected = rejected_by_file(run)
+    assert {k: v["code"] for k, v in rejected.items()} == {
+        "empty.txt": "empty", "blank.txt": "empty", "binary.txt": "binary", "boilerplate.txt": "no_article", "huge.txt": "too_large",
+    }
+    assert "52.4 MB is over the 10.5 MB limit" in rejected["huge.txt"]["reason"]
+    assert "all boilerplate" in rejected["boilerplate.txt"]["reason"]
+    assert run.release.manifest["rows"] == 5
+
+
+def test_cp1252_is_decoded_with_a_warning(dumps, tmp_path):
+    (dumps / "latin.txt").write_bytes(("JAKARTA - Kafe “Café” di pusat kota dibuka kembali setelah renovasi panjang, kata pemiliknya.\n").encode("cp1252"))
+    run = normalize_folder(dumps, tmp_path / "store")
+    rows = {r["source_file"]: r for r in run.release.read().to_pylist()}
+    assert rows["latin.txt"]["text"].startswith("Kafe “Café” di pusat kota")
+    first_bad_byte = len("JAKARTA - Kafe ".encode())
+    warning = f"not valid UTF-8 (byte {first_bad_byte}); decoded as cp1252"
+    assert {"source_file": "latin.txt", "warning": warning} in run.release.manifest["warnings"]
+
+
+def test_bom_and_crlf_give_the_same_article(dumps, tmp_path):
+    (dumps / "crlf.txt").write_bytes(b"\xef\xbb\xbf" + ARTICLE.replace("\n", "\r\n").encode("utf-8"))
+    rows = {r["source_file"]: r for r in normalize_folder(dumps, tmp_path / "store").release.read().to_pylist()}
+    original, variant = rows["004_826b45a90dec8776.txt"], rows["crlf.txt"]
+    assert variant["text"] == original["text"] and variant["removed"] == original["removed"]
+    assert variant["raw_sha256"] != original["raw_sha256"]
+
+
+def test_sidecar_overrides_extracted_metadata_and_sets_the_id(dumps, tmp_path):
+    (dumps / "metadata.csv").write_text(
+        "source_file,url,outlet,published_at\n"
+        "004_826b45a90dec8776.txt,https://voi.id/berita/123,VOI,2021-12-31T08:00:00+07:00\n"
+    )
+    rows = {r["source_file"]: r for r in normalize_folder(dumps, tmp_path / "store").release.read().to_pylist()}
+    row = rows["004_826b45a90dec8776.txt"]
+    assert (row["url"], row["outlet"], row["published_at_local"]) == ("https://voi.id/berita/123", "VOI", "2021-12-31T08:00:00+07:00")
+    from dataset.records import article_id
+
+    assert row["id"] == article_id("ignored", "https://voi.id/berita/123") != article_id("004_826b45a90dec8776.txt", None)
+
+
+def test_sidecar_paths_outside_the_folder_are_refused(dumps, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text(ARTICLE)
+    (dumps / "link.txt").symlink_to(outside)
+    (dumps / "metadata.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"source_file": "../secret.txt", "url": "https://x/1"},
+        {"source_file": str(outside), "url": "https://x/2"},
+        {"source_file": "link.txt", "url": "https://x/3"},
+    ]) + "\nnot json\n")
+    run = normalize_folder(dumps, tmp_path / "store")
+    warnings = " | ".join(w["warning"] for w in run.release.manifest["warnings"])
+    assert "'../secret.txt' is not a path inside the input folder" in warnings
+    assert f"{str(outside)!r} is not a path inside the input folder" in warnings
+    assert "'link.txt' is not a path inside the input folder" in warnings
+    assert "line 4: not JSON" in warnings
+    assert rejected_by_file(run)["link.txt"]["code"] == "outside_input"
+    assert all(r["url"] is None for r in run.release.read().to_pylist())
+
+
+def test_strict_turns_a_rejection_into_a_failing_exit(dumps, tmp_path):
+    (dumps / "empty.txt").write_bytes(b"")
+    runner = CliRunner()
+    lenient = runner.invoke(cli, ["normalize", str(dumps), "--out", str(tmp_path / "a")])
+    assert lenient.exit_code == 0 and "rejected empty.txt: is empty" in lenient.output
+    strict = runner.invoke(cli, ["normalize", str(dumps), "--out", str(tmp_path / "b"), "--strict"])
+    assert strict.exit_code == 1 and "--strict: 1 input(s) rejected" in strict.output
+    assert os.path.isdir(tmp_path / "b" / "v1.0.0"), "the good articles are still written under --strict"

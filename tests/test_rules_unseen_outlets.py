@@ -1,0 +1,185 @@
+"""The rules on page shapes the seeds do not contain: other outlets' furniture, datelines and timestamps."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataset.metadata import canonical_outlet, credited_sources, parse_dateline, parse_signoff, parse_timestamp_line
+from dataset.normalize import normalize_text
+from dataset.rules import classify_line
+
+BODY = (
+    "Presiden Joko Widodo meresmikan jembatan baru di Kalimantan Timur pada Senin pagi, didampingi sejumlah menteri "
+    "dan kepala daerah yang hadir dalam acara tersebut."
+)
+
+
+@pytest.mark.parametrize(
+    "line,rule",
+    [
+        ("ADVERTISEMENT", "ad"),
+        ("SCROLL TO CONTINUE WITH CONTENT", "ad"),
+        ("Simak juga Video 'Jokowi Resmikan Jembatan':", "read_more"),
+        ("[Gambas:Video CNN]", "embed"),
+        ("Artikel ini telah tayang di Kompas.com dengan judul \"Jembatan Baru\"", "read_more"),
+        ("Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com.", "ad"),
+        ("Pewarta: Andi Saputra", "byline"),
+        ("Editor: Budi Santoso", "byline"),
+        ("Laporan Wartawan Tribunnews.com, Reza Deni", "byline"),
+        ("(Reporter: Nadia Putri | Editor: Rina)", "byline"),
+        ("Baca Juga:", "related_list"),
+        ("Berita Terkait", "related_list"),
+        ("Share:", "share"),
+        ("Waktu baca 3 menit", "reading_time"),
+        ("Halaman Selanjutnya", "navigation"),
+        ("1 2 3", "navigation"),
+        ("Foto: Presiden meresmikan jembatan (ANTARA FOTO/Hafidz Mubarak)", "caption"),
+        ("Situs slot gacor terpercaya", "spam"),
+        ("Lihat semua komentar", "comment_prompt"),
+    ],
+)
+def test_furniture_lines_are_recognised(line, rule):
+    assert classify_line(line) == rule
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        BODY,
+        "Upaya NATO untuk Ukraina",
+        "Menurut dia, kebijakan itu akan diumumkan pekan depan.",
+        "Jokowi mengatakan pembangunan akan dilanjutkan pada 2022, kata juru bicara Istana (30/12/2021).",
+        "Google News dan layanan lain kini menampilkan berita dari ratusan media di Indonesia, yang menurut para peneliti "
+        "mengubah cara pembaca menemukan artikel, sebuah tren yang dicatat sejak 2015 oleh banyak lembaga riset media "
+        "di kawasan Asia Tenggara dan yang terus berkembang hingga sekarang menurut data terbaru.",
+    ],
+)
+def test_article_lines_are_not_furniture(line):
+    assert classify_line(line) is None
+
+
+@pytest.mark.parametrize(
+    "paragraph,place,outlet",
+    [
+        ("TEMPO.CO, Jakarta - " + BODY, "Jakarta", "Tempo.co"),
+        ("Jakarta, CNN Indonesia -- " + BODY, "Jakarta", "CNN Indonesia"),
+        ("TRIBUNNEWS.COM, JAKARTA -- " + BODY, "JAKARTA", "Tribunnews.com"),
+        ("SURABAYA, KOMPAS.com — " + BODY, "SURABAYA", "Kompas.com"),
+        ("BALIKPAPAN – " + BODY, "BALIKPAPAN", None),
+        ("Liputan6.com, Washington D.C - " + BODY, "Washington D.C", "Liputan6.com"),
+    ],
+)
+def test_datelines_of_other_outlets(paragraph, place, outlet):
+    dateline = parse_dateline(paragraph)
+    assert dateline is not None
+    assert (dateline.place, dateline.outlet) == (place, outlet)
+    assert paragraph[len(dateline.prefix):] == BODY
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    ["Presiden Joko Widodo - yang baru tiba - meresmikan jembatan.", "Harga naik 5 - 10 persen pekan ini.", BODY],
+)
+def test_sentences_with_dashes_are_not_datelines(paragraph):
+    assert parse_dateline(paragraph) is None
+
+
+@pytest.mark.parametrize(
+    "line,iso,day",
+    [
+        ("Kompas.com - 31/12/2021, 10:00 WIB", "2021-12-31T10:00:00+07:00", "2021-12-31"),
+        ("31 Desember 2021 pukul 10.00 WITA", "2021-12-31T10:00:00+08:00", "2021-12-31"),
+        ("Jumat, 31 Des 2021 10:00 WIT", "2021-12-31T10:00:00+09:00", "2021-12-31"),
+        ("Kamis, 30 Desember 2021 | 21:15 WIB", "2021-12-30T21:15:00+07:00", "2021-12-30"),
+        ("• November 24, 2024", None, "2024-11-24"),
+        ("7/12/2021", None, "2021-12-07"),
+        ("Published: 2021-12-07 08:30 GMT", "2021-12-07T08:30:00+00:00", "2021-12-07"),
+    ],
+)
+def test_timestamp_lines(line, iso, day):
+    stamp = parse_timestamp_line(line)
+    assert stamp is not None
+    assert (stamp.at.isoformat() if stamp.at else None) == iso
+    assert stamp.day.isoformat() == day
+
+
+def test_time_without_zone_is_not_invented():
+    stamp = parse_timestamp_line("31/12/2021, 10:00")
+    assert stamp.day.isoformat() == "2021-12-31" and stamp.at is None
+
+
+def test_weekday_that_contradicts_the_date_is_distrusted():
+    stamp = parse_timestamp_line("Senin, 31 Desember 2021 10:00 WIB")  # 31 Dec 2021 was a Friday
+    assert stamp.at is None and "Senin" in stamp.warning
+
+
+def test_sentences_with_dates_are_not_timestamps():
+    assert parse_timestamp_line("Biden dan Putin bertemu pada 7 Desember 2021.") is None
+    assert parse_timestamp_line("Kamis (30/12/2021)") is None
+
+
+@pytest.mark.parametrize(
+    "name,canonical",
+    [("KOMPAS.com", "Kompas.com"), ("TEMPO.CO", "Tempo.co"), ("rappler.com", "Rappler"), ("www.Example-News.id", "Example-news.id")],
+)
+def test_outlet_names_are_canonical(name, canonical):
+    assert canonical_outlet(name) == canonical
+
+
+def test_credited_sources_need_an_agency_or_domain():
+    text = ("Hal itu disampaikan menurut Presiden Biden. Dilansir dari Al Jazeera, Senin. Mengutip AFP, pejabat itu berkata. "
+            "Seperti dikutip dari laman detiknews.com, ia menolak.")
+    assert credited_sources(text) == ["AFP", "Al Jazeera", "detiknews.com"]
+
+
+def test_signoff_initials_and_outlet():
+    assert parse_signoff("Proyek itu selesai tahun depan. (ant/dwi)")[1] is None
+    assert parse_signoff("Proyek itu selesai tahun depan. – Rappler.com")[1] == "Rappler"
+    assert parse_signoff("Proyek itu selesai tahun depan.") is None
+
+
+def test_unseen_outlet_page_end_to_end():
+    page = "\n".join([
+        "Jokowi Resmikan Jembatan Baru di Kalimantan Timur",
+        "",
+        "Kamis, 30 Desember 2021 | 21:15 WIB",
+        "ADVERTISEMENT",
+        "SCROLL TO CONTINUE WITH CONTENT",
+        "",
+        "Jakarta, CNN Indonesia -- " + BODY,
+        "",
+        "Baca juga: Jembatan Lain Segera Dibangun",
+        "",
+        "Jembatan itu menghubungkan dua kabupaten dan diperkirakan memangkas waktu tempuh hingga dua jam, "
+        "kata seorang pejabat dikutip dari Reuters. Baca juga: Harga Tiket Kapal Turun",
+        "",
+        "[Gambas:Video CNN]",
+        "",
+        "Dampak Ekonomi",
+        "",
+        "Warga berharap harga barang turun setelah jembatan beroperasi penuh pada tahun depan, ujar seorang pedagang.",
+        "",
+        "(Reporter: Nadia Putri | Editor: Rina Wulandari)",
+        "",
+        "Berita Terkait",
+        "Harga Tiket Kapal Turun Jelang Tahun Baru",
+        "Jembatan Lain Segera Dibangun di Kalimantan",
+    ])
+    article = normalize_text(page, "cnn/jembatan.txt", "0" * 64).article
+    assert article.title == "Jokowi Resmikan Jembatan Baru di Kalimantan Timur"
+    assert article.outlet == "CNN Indonesia"
+    assert article.dateline_place == "Jakarta"
+    assert article.published_at.isoformat() == "2021-12-30T21:15:00+07:00"
+    assert article.wire_sources == ["Reuters"]
+    assert article.authors == ["Nadia Putri"]
+    assert article.paragraphs == [
+        BODY,
+        "Jembatan itu menghubungkan dua kabupaten dan diperkirakan memangkas waktu tempuh hingga dua jam, "
+        "kata seorang pejabat dikutip dari Reuters.",
+        "Dampak Ekonomi",
+        "Warga berharap harga barang turun setelah jembatan beroperasi penuh pada tahun depan, ujar seorang pedagang.",
+    ]
+    rules = {r.text: r.rule for r in article.removed}
+    assert rules["Baca juga: Harga Tiket Kapal Turun"] == "read_more"
+    assert rules["Harga Tiket Kapal Turun Jelang Tahun Baru"] == "related_list"
+    assert rules["[Gambas:Video CNN]"] == "embed"

@@ -1,0 +1,159 @@
+"""The versioned article store: determinism, semver bumps, immutability, diff, verify, lock, readers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dataset.pipeline import normalize_folder
+from dataset.store import IntegrityError, Store, StoreError, StoreLocked, diff_releases, write_parquet
+from tests.helpers import SEEDS
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    folder = tmp_path / "dumps"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_same_inputs_give_byte_identical_parquet(seeds_copy, tmp_path):
+    first = normalize_folder(seeds_copy, tmp_path / "a").release
+    second = normalize_folder(seeds_copy, tmp_path / "b").release
+    assert [p.read_bytes() for p in first.files] == [p.read_bytes() for p in second.files]
+    assert first.manifest["content_sha256"] == second.manifest["content_sha256"]
+
+
+def test_parquet_holds_no_run_specific_values(seeds_copy, tmp_path):
+    release = normalize_folder(seeds_copy, tmp_path / "store").release
+    raw = b"".join(p.read_bytes() for p in release.files)
+    assert str(tmp_path).encode() not in raw
+    assert pq.ParquetFile(release.files[0]).schema_arrow.metadata in (None, {}) or b"pandas" not in raw
+
+
+def test_rerun_on_unchanged_input_writes_nothing(seeds_copy, tmp_path):
+    store = tmp_path / "store"
+    normalize_folder(seeds_copy, store)
+    again = normalize_folder(seeds_copy, store)
+    assert again.release is None and "no change since v1.0.0" in again.message
+    assert Store(store).versions() == ["v1.0.0"]
+
+
+def test_changed_content_bumps_minor_and_diff_names_fields(seeds_copy, tmp_path):
+    store = tmp_path / "store"
+    first = normalize_folder(seeds_copy, store).release
+    target = seeds_copy / "004_826b45a90dec8776.txt"
+    target.write_text(target.read_text().replace("kesepakatan nuklir Iran", "kesepakatan nuklir Iran."))
+    (seeds_copy / "001_2bd0bd0c2dad21dd.txt").unlink()
+    (seeds_copy / "new").mkdir()
+    (seeds_copy / "new" / "005.txt").write_text(
+        "SURABAYA, KOMPAS.com - Pemerintah kota meresmikan taman baru di pusat kota pada Sabtu pagi, "
+        "disaksikan ratusan warga yang datang bersama keluarga mereka.\n"
+    )
+    second = normalize_folder(seeds_copy, store).release
+    assert second.version == "v1.1.0" and second.manifest["parent_version"] == "v1.0.0"
+    assert second.manifest["bump"] == "minor"
+    result = diff_releases(first, second)
+    by_file = {row["id"]: row["source_file"] for row in first.read().to_pylist() + second.read().to_pylist()}
+    assert [by_file[i] for i in result.added] == ["new/005.txt"]
+    assert [by_file[i] for i in result.removed] == ["001_2bd0bd0c2dad21dd.txt"]
+    changed = {by_file[i]: fields for i, fields in result.changed.items()}
+    assert changed == {"004_826b45a90dec8776.txt": ["n_chars", "raw_sha256", "text", "text_sha256"]}
+
+
+def test_near_duplicate_copy_shares_a_cluster(seeds_copy, tmp_path):
+    (seeds_copy / "syndicated.txt").write_text((seeds_copy / "003_daf129f8f384625a.txt").read_text() + "\nTambahan.\n")
+    rows = {r["source_file"]: r for r in normalize_folder(seeds_copy, tmp_path / "s").release.read().to_pylist()}
+    assert rows["syndicated.txt"]["dup_cluster"] == rows["003_daf129f8f384625a.txt"]["dup_cluster"]
+    others = {rows[name]["dup_cluster"] for name in rows if not name.startswith(("003", "syndicated"))}
+    assert rows["syndicated.txt"]["dup_cluster"] not in others and len(others) == 4
+
+
+def test_schema_change_bumps_major(tmp_path):
+    store = Store(tmp_path / "s")
+    for schema in (pa.schema([("id", pa.string())]), pa.schema([("id", pa.string()), ("extra", pa.int32())])):
+        with store.lock():
+            staging = store.staging()
+            files = write_parquet([schema.empty_table()], schema, staging, "rows")
+            store.publish(staging, schema, files, {"kind": "test"})
+    assert store.versions() == ["v1.0.0", "v2.0.0"]
+    assert store.release("v2.0.0").manifest["bump"] == "major"
+
+
+def test_version_override_and_no_overwrite(seeds_copy, tmp_path):
+    store = tmp_path / "store"
+    assert normalize_folder(seeds_copy, store, version="v3.2.1").release.version == "v3.2.1"
+    (seeds_copy / "004_826b45a90dec8776.txt").write_text("JAKARTA - Berita yang benar-benar berbeda dan cukup panjang untuk dianggap sebagai paragraf.")
+    with pytest.raises(StoreError, match="not newer"):
+        normalize_folder(seeds_copy, store, version="v3.2.1")
+    assert Store(store).versions() == ["v3.2.1"]
+    assert not [p for p in store.iterdir() if p.name.startswith(".staging")]
+
+
+def test_verify_catches_an_altered_file_and_reads_refuse_it(seeds_copy, tmp_path):
+    release = normalize_folder(seeds_copy, tmp_path / "store").release
+    assert release.verify() == []
+    path = release.files[0]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    problems = Store(tmp_path / "store").release().verify()
+    assert problems == [f"v1.0.0/{release.manifest['files'][0]['path']}: checksum differs from the manifest (file altered)"]
+    with pytest.raises(IntegrityError, match="file altered"):
+        Store(tmp_path / "store").release().read()
+
+
+def test_manifest_records_inputs_schema_and_checksums(seeds_copy, tmp_path):
+    release = normalize_folder(seeds_copy, tmp_path / "store").release
+    manifest = json.loads((release.path / "manifest.json").read_text())
+    assert manifest["rows"] == 5 and len(manifest["inputs"]) == 5
+    assert manifest["schema_fingerprint"].startswith("sha256:")
+    assert {f["path"] for f in manifest["files"]} == {"data/articles-00000.parquet"}
+    assert manifest["stats"]["removed_by_rule"]["related_list"] > 10
+    assert manifest["toolkit_version"] and manifest["rejected"] == []
+
+
+def test_second_writer_fails_cleanly_while_locked(tmp_path):
+    store = Store(tmp_path / "s")
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.lock():
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    entered.wait(5)
+    try:
+        import subprocess, sys
+
+        code = "from dataset.store import Store, StoreLocked\ntry:\n    Store(%r).lock().__enter__()\nexcept StoreLocked as e:\n    print('LOCKED', e)\n" % str(store.root)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+        assert out.startswith("LOCKED") and "another process" in out
+    finally:
+        release.set()
+        thread.join()
+    with store.lock():
+        pass
+
+
+def test_release_reads_with_pandas_pyarrow_and_datasets(seeds_copy, tmp_path):
+    import datasets
+    import pandas as pd
+
+    release = normalize_folder(seeds_copy, tmp_path / "store").release
+    frame = pd.read_parquet(release.path / "data")
+    assert len(frame) == 5 and str(frame["published_at"].dtype) == "datetime64[ms, UTC]"
+    table = pq.read_table(release.path / "data")
+    assert table.schema.field("removed").type.value_type.names == ["line", "rule", "text"]
+    loaded = datasets.load_dataset("parquet", data_files=str(release.path / "data" / "*.parquet"), split="train",
+                                   cache_dir=str(tmp_path / "hf-cache"))
+    assert loaded.num_rows == 5 and loaded.features["wire_sources"].feature.dtype == "string"
+    kompas = [r for r in loaded if r["source_file"].startswith("000")][0]
+    assert kompas["published_at"].isoformat().startswith("2021-12-31T03:00")
