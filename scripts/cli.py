@@ -16,19 +16,22 @@ from dataset.store import Store, StoreError, diff_releases
 LIBRARY_ERRORS: tuple[type[BaseException], ...] = (StoreError, RejectedInput, FileNotFoundError, NotADirectoryError)
 
 
+def _library_errors() -> tuple[type[BaseException], ...]:
+    from annotation.client import LabelStudioError
+    from annotation.schema import SchemaError
+    from scripts.labelstudio import LabelStudioServerError
+
+    return LIBRARY_ERRORS + (LabelStudioError, SchemaError, LabelStudioServerError)
+
+
 class WartaGroup(click.Group):
     """Turns every library exception into one clean error line and exit code 1, in one place."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except LIBRARY_ERRORS as error:
+        except _library_errors() as error:
             raise click.ClickException(str(error)) from error
-
-
-def register_error(*types: type[BaseException]) -> None:
-    global LIBRARY_ERRORS
-    LIBRARY_ERRORS = LIBRARY_ERRORS + types
 
 
 @click.group(cls=WartaGroup)
@@ -126,6 +129,102 @@ def versions(store: Path) -> None:
     for version in releases.versions():
         manifest = releases.release(version).manifest
         click.echo(f"{version}\t{manifest['rows']} rows\tparent {manifest.get('parent_version') or '-'}")
+
+
+@cli.group()
+def labelstudio() -> None:
+    """Run a local Label Studio server (own virtualenv, 127.0.0.1 only, data in .labelstudio/)."""
+
+
+@labelstudio.command("install")
+def labelstudio_install() -> None:
+    """Install the pinned Label Studio server into its own virtualenv (instant when already there)."""
+    from scripts import labelstudio as server
+
+    click.echo(f"label-studio {server.LABEL_STUDIO_VERSION}: {server.ensure_server_installed()}")
+
+
+@labelstudio.command("start")
+@click.option("--port", type=int, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Server data folder.")
+def labelstudio_start(port: int | None, data_dir: Path | None) -> None:
+    """Install if needed, start, and wait until the server answers /health. The token is never printed."""
+    from scripts import labelstudio as server
+
+    data_dir = data_dir or server.DEFAULT_DATA_DIR
+    server.ensure_server_installed()
+    info = server.start(data_dir, port)
+    click.echo(f"Label Studio running at {info.url} (pid {info.pid}); log in as {info.username}, "
+               f"password in {data_dir / server.PASSWORD_FILE}, API token in {data_dir / server.TOKEN_FILE}")
+
+
+@labelstudio.command("stop")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Server data folder.")
+def labelstudio_stop(data_dir: Path | None) -> None:
+    """Stop the local server by its process id."""
+    from scripts import labelstudio as server
+
+    server.stop(data_dir or server.DEFAULT_DATA_DIR)
+    click.echo("stopped")
+
+
+@labelstudio.command("status")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Server data folder.")
+def labelstudio_status(data_dir: Path | None) -> None:
+    """Say whether the local server runs, and where. Exit 1 when it does not."""
+    from scripts import labelstudio as server
+
+    info = server.status(data_dir or server.DEFAULT_DATA_DIR)
+    if info is None:
+        raise click.ClickException("the local Label Studio is not running (warta labelstudio start)")
+    click.echo(f"running at {info.url} (pid {info.pid})")
+
+
+def connection():
+    """LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY, else the local server started by `warta labelstudio start`."""
+    from annotation.client import Connection
+    from scripts import labelstudio as server
+
+    info = server.status(server.DEFAULT_DATA_DIR)
+    default_key = server.read_token(server.DEFAULT_DATA_DIR) if info else None
+    return Connection.from_env(info.url if info else None, default_key)
+
+
+@cli.command()
+@click.argument("store", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--version", "version", help="Release to push (default: the latest).")
+@click.option("--project", "title", required=True, help="Label Studio project title (created or reused).")
+@click.option("--batch-size", default=1000, show_default=True, help="Tasks per import request.")
+@click.option("--targets", help="Comma-separated stance targets (default: the schema's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def push(store: Path, version: str | None, title: str, batch_size: int, targets: str | None, as_json: bool) -> None:
+    """Send an article release to Label Studio as tasks with pre-annotations.
+
+    Re-pushing creates no duplicate: tasks are matched to articles by the ids stored in the server.
+    Unannotated tasks whose text changed are updated; annotated ones are reported as drifted.
+    """
+    from rich.progress import Progress
+
+    from annotation.push import Pusher
+    from annotation.schema import load_schema
+
+    release = Store(store).release(version)
+    schema = load_schema(targets=[t.strip() for t in targets.split(",")] if targets else None)
+    pusher = Pusher(connection(), schema, state_dir=store)
+    with Progress(transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"push {release.version}", total=release.manifest["rows"])
+        report = pusher.push(release, title, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        click.echo(json.dumps(report.__dict__, indent=2))
+    else:
+        for drift in report.drifted:
+            click.echo(f"drifted: article {drift['article_id']} (task {drift['task_id']}) is annotated on release "
+                       f"{drift['task_release']} and its text changed in {drift['release']}; left as it is", err=True)
+        for failure in report.failed:
+            click.echo(f"failed: {failure}", err=True)
+        click.echo(report.summary())
+    if report.failed:
+        raise click.ClickException(f"{len(report.failed)} batch(es) failed; re-run the same command to finish")
 
 
 def main() -> None:

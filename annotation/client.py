@@ -1,0 +1,73 @@
+"""Reaching a Label Studio server: connection from the environment, retries, one kind of error."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+import httpx
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+URL_ENV = "LABEL_STUDIO_URL"
+API_KEY_ENV = "LABEL_STUDIO_API_KEY"
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class LabelStudioError(Exception):
+    """Label Studio could not do what was asked; the message names the server, the step and the cause."""
+
+
+@dataclass
+class Connection:
+    url: str
+    api_key: str = field(repr=False)
+    timeout: float = 120.0
+    retries: int = 4
+    backoff: float = 0.5
+
+    @classmethod
+    def from_env(cls, default_url: str | None = None, default_key: str | None = None, **options) -> "Connection":
+        url = os.environ.get(URL_ENV) or default_url
+        key = os.environ.get(API_KEY_ENV) or default_key
+        if not url or not key:
+            raise LabelStudioError(f"set {URL_ENV} and {API_KEY_ENV}, or start the local server: warta labelstudio start")
+        return cls(url.rstrip("/"), key, **options)
+
+    def client(self):
+        from label_studio_sdk import LabelStudio
+
+        return LabelStudio(base_url=self.url, api_key=self.api_key, timeout=self.timeout)
+
+    def call(self, what: str, action: Callable[[], T]) -> T:
+        """Run one API call; transient failures are retried with exponential backoff and jitter."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        for attempt in range(self.retries + 1):
+            try:
+                return action()
+            except httpx.TransportError as error:
+                cause = f"cannot reach Label Studio at {self.url} ({type(error).__name__}: {error or 'no answer'})"
+                transient = True
+            except ApiError as error:
+                status = error.status_code or 0
+                if status in (401, 403):
+                    raise LabelStudioError(f"{what}: Label Studio at {self.url} refused the API key ({status}); "
+                                           f"check {API_KEY_ENV}") from None
+                cause = f"Label Studio at {self.url} answered {status}: {_short(error.body)}"
+                transient = status in TRANSIENT_STATUS
+            if not transient or attempt == self.retries:
+                raise LabelStudioError(f"{what}: {cause}" + (f" (after {attempt + 1} attempts)" if transient else ""))
+            delay = self.backoff * (2**attempt) * (0.5 + random.random())
+            log.warning("%s: %s; retrying in %.1fs", what, cause, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def _short(body: object, limit: int = 400) -> str:
+    text = str(body)
+    return text if len(text) <= limit else text[:limit] + "..."
