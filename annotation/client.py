@@ -68,6 +68,14 @@ class Connection:
         raise AssertionError("unreachable")
 
 
+def find_project_by_title(connection: Connection, title: str):
+    """The oldest project with exactly this title (Label Studio's title filter also matches substrings)."""
+    client = connection.client()
+    projects = connection.call("list projects", lambda: list(client.projects.list(title=title)))
+    matches = sorted((p for p in projects if p.title == title), key=lambda p: p.id)
+    return matches[0] if matches else None
+
+
 def _short(body: object, limit: int = 400) -> str:
     text = str(body)
     return text if len(text) <= limit else text[:limit] + "..."

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from dataset.store import Release
 
-from .client import Connection, LabelStudioError
+from .client import Connection, LabelStudioError, find_project_by_title
 from .preannotate import PreAnnotator
 from .schema import ENTITY_CONTROL_NAME, TEXT_FIELD, TEXT_OBJECT_NAME, LabelSchema, labelstudio_config
 
@@ -141,9 +141,7 @@ class Pusher:
                     return project
             except LabelStudioError:
                 log.info("remembered project %s is gone; looking it up by title", remembered)
-        projects = self._call("list projects", lambda: list(self.client.projects.list(title=title)))
-        matches = sorted((p for p in projects if p.title == title), key=lambda p: p.id)
-        return matches[0] if matches else None
+        return find_project_by_title(self.connection, title)
 
     def ensure_project(self, title: str) -> tuple[int, bool]:
         """The project's id, created or reused; its config is updated unless that would orphan annotations."""

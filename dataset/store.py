@@ -124,6 +124,17 @@ class Release:
     def files(self) -> list[Path]:
         return [self.path / f["path"] for f in self.manifest["files"]]
 
+    def table_files(self, stem: str) -> list[Path]:
+        """Files of one table of a multi-table release (`data/<stem>-00000.parquet`, ...)."""
+        return [self.path / f["path"] for f in self.manifest["files"] if Path(f["path"]).name.startswith(f"{stem}-")]
+
+    def read_table(self, stem: str, verify: bool = True) -> pa.Table:
+        if verify:
+            problems = self.verify()
+            if problems:
+                raise IntegrityError("; ".join(problems))
+        return pa.concat_tables([pq.read_table(path) for path in self.table_files(stem)])
+
     def verify(self) -> list[str]:
         """Problems found when checking every file against the manifest (empty when intact)."""
         problems = []
@@ -209,14 +220,17 @@ class Store:
         path.mkdir(parents=True)
         return path
 
-    def publish(self, staging: Path, schema: pa.Schema, files: list[dict], manifest: dict,
+    def publish(self, staging: Path, schema: pa.Schema | dict[str, pa.Schema], files: list[dict], manifest: dict,
                 version: str | None = None) -> tuple[Release | None, str]:
         """Turn a staging folder into the next release, or discard it when it equals the latest.
 
+        `schema` is one schema, or one per table (name -> schema) for releases of several tables.
         Returns (release, message); release is None when nothing changed. Must run under `lock()`.
         """
         latest = self.latest()
-        fingerprint = schema_fingerprint(schema)
+        schemas = schema if isinstance(schema, dict) else {"": schema}
+        fingerprint = schema_fingerprint(schemas[""]) if list(schemas) == [""] else "sha256:" + sha256_hex(
+            "\n".join(f"{name}: {schema_fingerprint(s)}" for name, s in sorted(schemas.items())))
         content = sha256_hex(json.dumps([(f["path"], f["sha256"]) for f in files]))
         if latest is not None and version is None:
             previous = self.release(latest).manifest
@@ -237,7 +251,8 @@ class Store:
             "bump": "initial" if latest is None else ("override" if version else kind),
             **manifest,
             "schema_fingerprint": fingerprint,
-            "schema": schema.remove_metadata().to_string(),
+            "schema": {name or "rows": s.remove_metadata().to_string() for name, s in schemas.items()}
+            if len(schemas) > 1 or "" not in schemas else schemas[""].remove_metadata().to_string(),
             "rows": sum(f["rows"] for f in files),
             "files": files,
             "content_sha256": content,

@@ -227,6 +227,27 @@ def push(store: Path, version: str | None, title: str, batch_size: int, targets:
         raise click.ClickException(f"{len(report.failed)} batch(es) failed; re-run the same command to finish")
 
 
+@cli.command()
+@click.option("--project", "title", required=True, help="Label Studio project title.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Annotation snapshot folder.")
+@click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read a Label Studio JSON export file instead of asking the server.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def pull(title: str, out: Path, export_file: Path | None, as_json: bool) -> None:
+    """Fetch every annotation of a project into a new versioned snapshot (none if nothing changed).
+
+    Uses Label Studio's snapshot export. Annotators are replaced by stable salted pseudonyms.
+    """
+    from annotation.pull import pull as pull_annotations
+
+    run = pull_annotations(connection() if export_file is None else None, title, out, export_file=export_file)
+    if as_json:
+        click.echo(json.dumps({"message": run.message, "counts": run.counts}, indent=2))
+    else:
+        counts = ", ".join(f"{value} {key}" for key, value in run.counts.items())
+        click.echo(f"{run.message}; {counts}")
+
+
 def main() -> None:
     cli(prog_name="warta")
 

@@ -1,0 +1,256 @@
+"""`warta pull`: every annotation of a Label Studio project -> a versioned annotation snapshot.
+
+Uses the snapshot export API (create, wait, download), not the synchronous export that times out on
+big projects. Annotators become stable salted pseudonyms here, so no email or name leaves this step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from dataset.records import sha256_hex
+from dataset.store import Release, Store, write_parquet
+
+from .client import Connection, LabelStudioError, find_project_by_title
+
+log = logging.getLogger(__name__)
+SALT_ENV = "WARTA_PSEUDONYM_SALT"
+SALT_FILE = ".pseudonym-salt"
+REFERENCE_EMAIL = "reference@warta.local"
+REFERENCE_PSEUDONYM = "reference"
+EXPORT_TIMEOUT = 600.0
+
+ANNOTATIONS_SCHEMA = pa.schema([
+    pa.field("annotation_id", pa.int64(), nullable=False),
+    pa.field("task_id", pa.int64(), nullable=False),
+    pa.field("article_id", pa.string(), nullable=False),
+    pa.field("release", pa.string()),
+    pa.field("text_sha256", pa.string()),
+    pa.field("annotator", pa.string(), nullable=False),
+    pa.field("created_at", pa.timestamp("ms", tz="UTC")),
+    pa.field("updated_at", pa.timestamp("ms", tz="UTC")),
+    pa.field("lead_time", pa.float64()),
+    pa.field("was_cancelled", pa.bool_(), nullable=False),
+    pa.field("ground_truth", pa.bool_(), nullable=False),
+    pa.field("result", pa.string(), nullable=False),
+])
+TASKS_SCHEMA = pa.schema([
+    pa.field("task_id", pa.int64(), nullable=False),
+    pa.field("article_id", pa.string(), nullable=False),
+    pa.field("release", pa.string()),
+    pa.field("text_sha256", pa.string()),
+    pa.field("served_text_sha256", pa.string(), nullable=False),
+    pa.field("annotations", pa.int32(), nullable=False),
+    pa.field("cancelled", pa.int32(), nullable=False),
+    pa.field("drafts", pa.int32(), nullable=False),
+    pa.field("predictions", pa.int32(), nullable=False),
+])
+TABLES = {"annotations": ANNOTATIONS_SCHEMA, "tasks": TASKS_SCHEMA}
+
+
+class MalformedExport(LabelStudioError):
+    """The export cannot be trusted as a whole; nothing is written."""
+
+
+@dataclass
+class PullRun:
+    release: Release | None
+    message: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class Pseudonymizer:
+    """Stable salted pseudonyms: the same person gets the same name in every pull with the same salt."""
+
+    def __init__(self, salt: bytes):
+        self.salt = salt
+
+    @classmethod
+    def for_folder(cls, folder: Path) -> "Pseudonymizer":
+        if os.environ.get(SALT_ENV):
+            return cls(os.environ[SALT_ENV].encode())
+        path = folder / SALT_FILE
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return cls(path.read_text().strip().encode())
+
+    def __call__(self, identity: str) -> str:
+        if identity.lower() == REFERENCE_EMAIL:
+            return REFERENCE_PSEUDONYM
+        digest = hmac.new(self.salt, identity.strip().lower().encode(), hashlib.sha256).hexdigest()
+        return f"annotator-{digest[:10]}"
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _require(item: dict, key: str, where: str) -> Any:
+    if not isinstance(item, dict) or key not in item:
+        raise MalformedExport(f"{where}: missing field {key!r}")
+    return item[key]
+
+
+def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymizer) -> tuple[list[dict], list[dict]]:
+    """Label Studio JSON export -> (annotation rows, task rows). Raises MalformedExport naming the first bad item."""
+    if not isinstance(items, list):
+        raise MalformedExport("the export is not a JSON list of tasks")
+    annotations: list[dict] = []
+    tasks: list[dict] = []
+    for position, task in enumerate(items):
+        where = f"task #{position}"
+        task_id = _require(task, "id", where)
+        where = f"task {task_id}"
+        data = _require(task, "data", where)
+        article = data.get("article_id") if isinstance(data, dict) else None
+        if not article:
+            raise MalformedExport(f"{where}: data has no article_id (not a task pushed by warta)")
+        served = sha256_hex(str(data.get("text", "")))
+        task_annotations = _require(task, "annotations", where)
+        if not isinstance(task_annotations, list):
+            raise MalformedExport(f"{where}: annotations is not a list")
+        for annotation in task_annotations:
+            annotation_id = _require(annotation, "id", where)
+            result = _require(annotation, "result", f"{where} annotation {annotation_id}")
+            if not isinstance(result, list):
+                raise MalformedExport(f"{where} annotation {annotation_id}: result is not a list")
+            author = annotation.get("completed_by")
+            author_id = author.get("id") if isinstance(author, dict) else author
+            identity = (author.get("email") if isinstance(author, dict) else None) or identities.get(author_id) or f"user:{author_id}"
+            annotations.append({
+                "annotation_id": int(annotation_id),
+                "task_id": int(task_id),
+                "article_id": str(article),
+                "release": data.get("release"),
+                "text_sha256": data.get("text_sha256"),
+                "annotator": pseudonym(identity),
+                "created_at": _timestamp(annotation.get("created_at")),
+                "updated_at": _timestamp(annotation.get("updated_at")),
+                "lead_time": annotation.get("lead_time"),
+                "was_cancelled": bool(annotation.get("was_cancelled")),
+                "ground_truth": bool(annotation.get("ground_truth")),
+                "result": json.dumps(result, sort_keys=True, ensure_ascii=False),
+            })
+        tasks.append({
+            "task_id": int(task_id),
+            "article_id": str(article),
+            "release": data.get("release"),
+            "text_sha256": data.get("text_sha256"),
+            "served_text_sha256": served,
+            "annotations": sum(1 for a in task_annotations if not a.get("was_cancelled")),
+            "cancelled": sum(1 for a in task_annotations if a.get("was_cancelled")),
+            "drafts": len(task.get("drafts") or []),
+            "predictions": len(task.get("predictions") or []),
+        })
+    annotations.sort(key=lambda r: r["annotation_id"])
+    tasks.sort(key=lambda r: r["task_id"])
+    return annotations, tasks
+
+
+def download_snapshot(connection: Connection, project_id: int, destination: Path, timeout: float = EXPORT_TIMEOUT) -> Path:
+    """Create a snapshot export, wait until Label Studio has built it, stream it to `destination`."""
+    client = connection.client()
+    export = connection.call("create export", lambda: client.projects.exports.create(project_id, title="warta pull"))
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while True:
+        status = connection.call("check export", lambda: client.projects.exports.get(project_id, export.id)).status
+        if status == "completed":
+            break
+        if status == "failed":
+            raise LabelStudioError(f"Label Studio failed to build export {export.id} of project {project_id}")
+        if time.monotonic() > deadline:
+            raise LabelStudioError(f"export {export.id} of project {project_id} not ready after {timeout:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    with destination.open("wb") as handle:
+        for chunk in connection.call("download export", lambda: list(
+                client.projects.exports.download(project_id, export.id, export_type="JSON"))):
+            handle.write(chunk)
+    return destination
+
+
+def user_identities(connection: Connection) -> dict[int, str]:
+    """User id -> email, so a pseudonym follows the person, not a server's row id (empty if not allowed)."""
+    client = connection.client()
+    try:
+        users = connection.call("list users", lambda: list(client.users.list()))
+    except LabelStudioError as error:
+        log.warning("cannot list users (%s); pseudonyms will be derived from user ids", error)
+        return {}
+    return {u.id: u.email for u in users if getattr(u, "email", None)}
+
+
+def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manifest: dict) -> PullRun:
+    store = Store(out)
+    counts = {
+        "tasks": len(tasks),
+        "annotations": sum(1 for a in annotations if not a["was_cancelled"]),
+        "cancelled": sum(1 for a in annotations if a["was_cancelled"]),
+        "ground_truth": sum(1 for a in annotations if a["ground_truth"]),
+        "drafts": sum(t["drafts"] for t in tasks),
+        "predictions": sum(t["predictions"] for t in tasks),
+        "annotators": len({a["annotator"] for a in annotations}),
+        "tasks_served_text_differs": sum(1 for t in tasks if t["text_sha256"] and t["served_text_sha256"] != t["text_sha256"]),
+    }
+    with store.lock():
+        staging = store.staging()
+        try:
+            files = write_parquet([pa.Table.from_pylist(annotations, schema=ANNOTATIONS_SCHEMA)], ANNOTATIONS_SCHEMA,
+                                  staging, "annotations")
+            files += write_parquet([pa.Table.from_pylist(tasks, schema=TASKS_SCHEMA)], TASKS_SCHEMA, staging, "tasks")
+            release, message = store.publish(staging, TABLES, files, {"kind": "annotations", **manifest, "counts": counts})
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return PullRun(release, message, counts)
+
+
+def pull(connection: Connection, title: str, out: Path, export_file: Path | None = None) -> PullRun:
+    """Export the project (or read an export file), pseudonymize, and write the next snapshot if anything changed."""
+    out = Path(out)
+    pseudonym = Pseudonymizer.for_folder(out)
+    source: dict[str, Any] = {"project": title}
+    if export_file is None:
+        project = find_project_by_title(connection, title)
+        if project is None:
+            raise LabelStudioError(f"no project titled {title!r} on {connection.url}")
+        source.update(project_id=project.id, server=connection.url)
+        with tempfile.TemporaryDirectory() as folder:
+            path = download_snapshot(connection, project.id, Path(folder) / "export.json")
+            items = _load_json(path)
+        identities = user_identities(connection)
+    else:
+        items = _load_json(export_file)
+        identities = {}
+        source["export_file"] = Path(export_file).name
+    annotations, tasks = parse_export(items, identities, pseudonym)
+    return write_snapshot(out, annotations, tasks, {"source": source})
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise MalformedExport(f"{Path(path).name} is not valid JSON ({error}); nothing written") from error
