@@ -1,0 +1,103 @@
+"""Span validation against the exact article text: every item converted or rejected with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotation.schema import load_schema
+from annotation.spans import Span
+from annotation.validate import utf16_to_python, validate
+from dataset.records import sha256_hex
+
+TEXT = "Warganet 🇺🇦 memuji Joe Biden 😀 dan Joe Biden lagi, kata Kremlin."
+SCHEMA = load_schema()
+
+
+def utf16_offset(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+def region(start: int, end: int, label: str, surface: str | None) -> dict:
+    value = {"start": start, "end": end, "labels": [label]}
+    if surface is not None:
+        value["text"] = surface
+    return {"from_name": "entities", "to_name": "text", "type": "labels", "value": value}
+
+
+def run(items: list[dict], text: str = TEXT, **row):
+    base = {"annotation_id": 1, "article_id": "a1", "annotator": "annotator-x", "was_cancelled": False,
+            "ground_truth": False, "text_sha256": sha256_hex(text), "result": json.dumps(items)}
+    return validate([{**base, **row}], {sha256_hex(text): text}, SCHEMA)
+
+
+def test_python_offsets_are_kept():
+    start = TEXT.index("Joe Biden")
+    result = run([region(start, start + 9, "PER", "Joe Biden")])
+    assert result.judgements[0].spans == (Span(start, start + 9, "PER"),)
+    assert result.counts["spans_ok"] == 1
+
+
+def test_utf16_offsets_from_the_label_studio_ui_are_converted():
+    start = TEXT.index("Joe Biden")
+    assert utf16_offset(TEXT, start) == start + 2  # the flag is two non-BMP characters
+    result = run([region(utf16_offset(TEXT, start), utf16_offset(TEXT, start + 9), "PER", "Joe Biden")])
+    assert result.judgements[0].spans == (Span(start, start + 9, "PER"),)
+    assert result.counts["spans_utf16"] == 1 and not result.rejections
+
+
+def test_unique_text_is_reanchored_and_ambiguous_text_is_rejected():
+    kremlin = TEXT.index("Kremlin")
+    result = run([region(kremlin - 3, kremlin + 4, "ORG", "Kremlin"), region(0, 9, "PER", "Joe Biden")])
+    assert result.judgements[0].spans == (Span(kremlin, kremlin + 7, "ORG"),)
+    assert result.counts["spans_reanchored"] == 1
+    assert [r.reason for r in result.rejections] == [
+        "span text 'Joe Biden' at 0-9 does not match the text there and occurs more than once"]
+
+
+@pytest.mark.parametrize(
+    "item,reason",
+    [
+        (region(0, 8, "PERSON", "Warganet"), "unknown label 'PERSON'"),
+        (region(5, 5, "PER", ""), "empty span 5-5"),
+        (region(200, 210, "PER", None), f"offsets 200-210 out of range for a text of {len(TEXT)} characters"),
+        (region(0, 8, "PER", "Tidak ada"), "span text 'Tidak ada' at 0-8 does not occur in the article"),
+        ({"from_name": "relations", "type": "relation", "value": {}}, "result from unknown control 'relations'"),
+        ({"from_name": "stance_rusia", "to_name": "text", "type": "choices", "value": {"choices": ["MAYBE"]}},
+         "stance for 'Rusia' must be one of ['FAVOR', 'AGAINST', 'NONE'], got ['MAYBE']"),
+        ({"from_name": "stance_mars", "to_name": "text", "type": "choices", "value": {"choices": ["NONE"]}}, "mars"),
+    ],
+)
+def test_each_bad_item_is_rejected_with_its_reason(item, reason):
+    result = run([item])
+    assert len(result.rejections) == 1 and reason in result.rejections[0].reason
+    assert result.counts["items_rejected"] == 1
+
+
+def test_overlapping_spans_of_different_labels_are_both_rejected():
+    start = TEXT.index("Joe Biden")
+    result = run([region(start, start + 9, "PER", "Joe Biden"), region(start + 4, start + 9, "ORG", "Biden"),
+                  region(start, start + 9, "PER", "Joe Biden")])
+    assert result.judgements[0].spans == ()
+    assert "overlapping spans of different labels" in result.rejections[0].reason
+    assert result.counts["spans_duplicate"] == 1 and result.counts["items_rejected"] == 2
+
+
+def test_reconciliation_accounts_for_every_item_and_annotation():
+    start = TEXT.index("Kremlin")
+    items = [region(start, start + 7, "ORG", "Kremlin"), region(0, 8, "BAD", "Warganet"),
+             {"from_name": "stance_nato", "to_name": "text", "type": "choices", "value": {"choices": ["NONE"]}}]
+    base = {"article_id": "a1", "annotator": "x", "ground_truth": False, "text_sha256": sha256_hex(TEXT), "result": json.dumps(items)}
+    rows = [{**base, "annotation_id": 1, "was_cancelled": False}, {**base, "annotation_id": 2, "was_cancelled": True},
+            {**base, "annotation_id": 3, "was_cancelled": False, "text_sha256": "unknown"}]
+    counts = validate(rows, {sha256_hex(TEXT): TEXT}, SCHEMA).counts
+    assert counts["annotations"] == counts["skipped"] + counts["rejected_annotations"] + counts["converted_annotations"] == 3
+    spans = sum(v for k, v in counts.items() if k.startswith("spans_"))
+    assert counts["items"] == spans + counts["stance_ok"] + counts["items_rejected"] == 3
+
+
+def test_utf16_map_only_for_non_bmp_text():
+    assert utf16_to_python("tanpa emoji") is None
+    mapping = utf16_to_python("a😀b")
+    assert mapping[3] == 2 and mapping[4] == 3
