@@ -16,3 +16,4 @@ class Judgement:
     spans: tuple[Span, ...] = ()
     stance: dict[str, str] = field(default_factory=dict)
     ground_truth: bool = False
+    annotation_id: int | None = None

@@ -195,7 +195,7 @@ def schema_from_mapping(data: Mapping[str, Any], *, source: str = "<schema>") ->
             for index, item in enumerate(_table_list(stance["choice"], "stance.choice"))
         )
         targets = stance["targets"]
-        if not isinstance(targets, list) or not all(isinstance(target, str) for target in targets):
+        if not isinstance(targets, (list, tuple)) or not all(isinstance(target, str) for target in targets):
             raise SchemaError("[stance] targets must be a list of strings")
         version = data["version"]
         if not isinstance(version, str):

@@ -31,6 +31,13 @@ class Validation:
     rejections: list[Rejection] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
 
+    def latest_per_annotator(self) -> list[Judgement]:
+        """One judgement per (article, annotator): their latest annotation, as gold and agreement expect."""
+        latest: dict[tuple[str, str], Judgement] = {}
+        for judgement in sorted(self.judgements, key=lambda j: j.annotation_id or 0):
+            latest[(judgement.article_id, judgement.annotator)] = judgement
+        return list(latest.values())
+
     def reconciliation(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
 
@@ -134,7 +141,8 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
         for span in spans:
             counts["spans_" + found[span]] += 1
         counts["converted_annotations"] += 1
-        result.judgements.append(Judgement(row["article_id"], row["annotator"], tuple(spans), stance, row["ground_truth"]))
+        result.judgements.append(Judgement(row["article_id"], row["annotator"], tuple(spans), stance, row["ground_truth"],
+                                           row["annotation_id"]))
     return result
 
 

@@ -18,10 +18,11 @@ LIBRARY_ERRORS: tuple[type[BaseException], ...] = (StoreError, RejectedInput, Fi
 
 def _library_errors() -> tuple[type[BaseException], ...]:
     from annotation.client import LabelStudioError
+    from annotation.export import ExportError
     from annotation.schema import SchemaError
     from scripts.labelstudio import LabelStudioServerError
 
-    return LIBRARY_ERRORS + (LabelStudioError, SchemaError, LabelStudioServerError)
+    return LIBRARY_ERRORS + (LabelStudioError, SchemaError, LabelStudioServerError, ExportError)
 
 
 class WartaGroup(click.Group):
@@ -246,6 +247,55 @@ def pull(title: str, out: Path, export_file: Path | None, as_json: bool) -> None
     else:
         counts = ", ".join(f"{value} {key}" for key, value in run.counts.items())
         click.echo(f"{run.message}; {counts}")
+
+
+@cli.command("load-reference")
+@click.argument("store", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--project", "title", required=True, help="Label Studio project the seeds were pushed to.")
+@click.option("--version", "version", help="Article release the tasks came from (default: the latest).")
+def load_reference(store: Path, title: str, version: str | None) -> None:
+    """Load the project's reference annotations of the seeds as the `reference` annotator.
+
+    Only tasks nobody has annotated get them, so people's work is never mixed with the reference.
+    """
+    from annotation.reference import load_reference_into
+    from annotation.schema import load_schema
+
+    result = load_reference_into(connection(), title, Store(store).release(version), load_schema())
+    for name, reason in sorted(result.skipped.items()):
+        click.echo(f"skipped {name}: {reason}", err=True)
+    click.echo(f"loaded reference annotations for {len(result.loaded)} article(s)")
+
+
+@cli.command()
+@click.option("--articles", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Article store (from `warta normalize`).")
+@click.option("--annotations", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Annotation snapshots (from `warta pull`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to write.")
+@click.option("--articles-version", help="Article release (default: the latest).")
+@click.option("--annotations-version", help="Annotation snapshot (default: the latest).")
+@click.option("--quorum", default=0.5, show_default=True, help="Share of annotators above which a label is gold.")
+@click.option("--repo-id", default="warta/indonesian-news-ner-stance", show_default=True, help="Hub id named in the card.")
+def export(articles: Path, annotations: Path, out: Path, articles_version: str | None, annotations_version: str | None,
+           quorum: float, repo_id: str) -> None:
+    """Write a Hugging Face dataset folder (Parquet + README card) that `load_dataset(OUT, CONFIG)` loads.
+
+    Configs: articles, ner, stance, annotations. Spans are validated against the exact article text;
+    the reconciliation, gold conflicts and agreement go into OUT/quality/ and the card.
+    """
+    from annotation.export import export as export_dataset
+    from annotation.schema import load_schema
+
+    result = export_dataset(articles, annotations, out, load_schema(), articles_version, annotations_version,
+                            quorum=quorum, repo_id=repo_id)
+    counts = "; ".join(f"{name}: " + ", ".join(f"{n} {split}" for split, n in splits.items())
+                       for name, splits in result.rows.items())
+    reconciliation = ", ".join(f"{v} {k}" for k, v in result.validation.reconciliation().items())
+    click.echo(f"wrote {out} ({counts})")
+    click.echo(f"reconciliation: {reconciliation}")
+    if result.validation.rejections:
+        click.echo(f"{len(result.validation.rejections)} rejected item(s): see {out}/quality/rejections.jsonl", err=True)
 
 
 def main() -> None:

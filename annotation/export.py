@@ -1,0 +1,198 @@
+"""`warta export`: an article release + an annotation snapshot -> a Hugging Face dataset folder.
+
+The folder loads offline with `datasets.load_dataset(folder, config)`: Parquet files carry the
+`huggingface` schema metadata (ClassLabel names survive), and README.md's `configs` / `dataset_info`
+are produced by the libraries from the same features, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataset import __version__
+from dataset.records import sha256_hex
+from dataset.store import Release, Store
+
+from .agreement import AgreementReport, agreement
+from .features import config_features
+from .gold import GoldResult, adjudicate
+from .judgements import Judgement
+from .schema import LabelSchema
+from .spans import Span
+from .tokens import spans_to_iob, tokenize
+from .validate import Validation, validate
+
+SPLITS = ("train", "validation", "test")
+CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
+DEFAULT_REPO_ID = "warta/indonesian-news-ner-stance"
+CONFIG_DESCRIPTIONS = {
+    "articles": "one clean article with its metadata and the audit of removed lines",
+    "ner": "one article with gold entity spans, tokens and IOB2 tags",
+    "stance": "one article and target with the gold author stance",
+    "annotations": "one annotator's raw work on one article (pseudonymized)",
+}
+
+
+class ExportError(Exception):
+    """The export cannot be built from these inputs; nothing was written."""
+
+
+def split_for(cluster: str) -> str:
+    """Deterministic ~80/10/10 split from the near-duplicate cluster id, so copies never cross splits."""
+    bucket = int(sha256_hex(f"warta-split:{cluster}")[:8], 16) % 100
+    return "train" if bucket < 80 else "validation" if bucket < 90 else "test"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    rows: dict[str, dict[str, int]]
+    validation: Validation
+    gold: GoldResult
+    agreement: AgreementReport
+    boundary_problems: list[dict] = field(default_factory=list)
+
+
+def _texts_for(store: Store, needed: set[str]) -> dict[str, str]:
+    """Clean texts by text_sha256, from whichever releases hold them (tasks may come from older releases)."""
+    texts: dict[str, str] = {}
+    for version in reversed(store.versions()):
+        missing = needed - texts.keys()
+        if not missing:
+            break
+        for batch in store.release(version).iter_batches(columns=["text_sha256", "text"]):
+            for sha, text in zip(batch.column("text_sha256").to_pylist(), batch.column("text").to_pylist()):
+                if sha in missing:
+                    texts[sha] = text
+    return texts
+
+
+def _write(folder: Path, config: str, rows_by_split: dict[str, list[dict]], features) -> dict[str, int]:
+    counts = {}
+    for split in SPLITS:
+        rows = rows_by_split.get(split) or []
+        if not rows:
+            continue
+        path = folder / config / f"{split}-00000-of-00001.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist([features.encode_example(row) for row in rows], schema=features.arrow_schema)
+        pq.write_table(table, path, compression="zstd")
+        counts[split] = len(rows)
+    return counts
+
+
+def _annotation_rows(snapshot: Release, validation: Validation, split_of: dict[str, str]) -> dict[str, list[dict]]:
+    judged = {j.annotation_id: j for j in validation.judgements}
+    rejected = Counter((r.annotation_id) for r in validation.rejections)
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for row in snapshot.read_table("annotations").to_pylist():
+        judgement = judged.get(row["annotation_id"])
+        rows[split_of.get(row["article_id"], "train")].append({
+            "annotation_id": row["annotation_id"],
+            "article_id": row["article_id"],
+            "annotator": row["annotator"],
+            "ground_truth": row["ground_truth"],
+            "was_cancelled": row["was_cancelled"],
+            "lead_time": row["lead_time"],
+            "created_at": row["created_at"].isoformat() if row["created_at"] else None,
+            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in (judgement.spans if judgement else ())],
+            "stance": [{"target": t, "stance": c} for t, c in sorted((judgement.stance if judgement else {}).items())],
+            "rejected_items": rejected.get(row["annotation_id"], 0),
+            "result": row["result"],
+        })
+    return rows
+
+
+def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, articles_version: str | None = None,
+           annotations_version: str | None = None, quorum: float = 0.5, repo_id: str = DEFAULT_REPO_ID) -> ExportResult:
+    """Build the whole folder in a temp dir beside `out`, then swap it in: an interrupted export leaves no half folder."""
+    article_store, snapshot_store = Store(articles), Store(annotations)
+    release = article_store.release(articles_version)
+    snapshot = snapshot_store.release(annotations_version)
+    if snapshot.manifest.get("kind") != "annotations":
+        raise ExportError(f"{annotations} {snapshot.version} is not an annotation snapshot (made by `warta pull`)")
+    annotation_rows = snapshot.read_table("annotations").to_pylist()
+    texts = _texts_for(article_store, {r["text_sha256"] for r in annotation_rows if r["text_sha256"]})
+    validation = validate(annotation_rows, texts, schema)
+    judgements = validation.latest_per_annotator()
+    gold = adjudicate(judgements, schema.stance_targets, quorum=quorum)
+    report = agreement(judgements, schema.entity_labels, schema.stance_targets)
+
+    articles_rows = release.read().to_pylist()
+    by_id = {row["id"]: row for row in articles_rows}
+    split_of = {row["id"]: split_for(row["dup_cluster"]) for row in articles_rows}
+    unknown = sorted({j.article_id for j in validation.judgements} - by_id.keys())
+    if unknown:
+        raise ExportError(f"{len(unknown)} annotated article(s) are not in {release.version} of {articles} "
+                          f"(first: {unknown[0]}); export with the release the tasks were pushed from")
+
+    features = config_features(schema)
+    tables: dict[str, dict[str, list[dict]]] = {name: defaultdict(list) for name in features}
+    for row in articles_rows:
+        tables["articles"][split_of[row["id"]]].append(row)
+    boundary_problems: list[dict] = []
+    for article_id, article_gold in gold.gold.items():
+        article = by_id[article_id]
+        split = split_of[article_id]
+        tokens = tokenize(article["text"])
+        iob = spans_to_iob(article["text"], article_gold.spans, tokens)
+        boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)
+        tables["ner"][split].append({
+            "id": article_id, "text": article["text"], "tokens": [t.text for t in tokens],
+            "token_offsets": [[t.start, t.end] for t in tokens], "ner_tags": list(iob.tags),
+            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article_gold.spans],
+            "gold_source": article_gold.source, "annotators": article_gold.annotators,
+            "boundary_problems": len(iob.problems), "article_release": release.version,
+        })
+        for target in schema.stance_targets:
+            if target in article_gold.stance:
+                tables["stance"][split].append({
+                    "article_id": article_id, "target": target, "stance": article_gold.stance[target],
+                    "title": article["title"], "text": article["text"], "gold_source": article_gold.source,
+                    "annotators": article_gold.annotators,
+                })
+    tables["annotations"] = _annotation_rows(snapshot, validation, split_of)
+
+    out = Path(out)
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        rows = {name: _write(staging, name, tables[name], features[name]) for name in features}
+        quality = staging / "quality"
+        quality.mkdir()
+        (quality / "agreement.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        (quality / "gold.json").write_text(json.dumps(gold.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        (quality / "reconciliation.json").write_text(json.dumps(validation.reconciliation(), indent=2) + "\n")
+        (quality / "rejections.jsonl").write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n"
+                                                          for r in validation.rejections))
+        (quality / "boundary_problems.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n"
+                                                                 for p in boundary_problems))
+        from .card import write_card
+
+        write_card(staging, schema, features, rows, validation, gold, report, release, snapshot, article_store,
+                   snapshot_store, repo_id, quorum)
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportResult(out, rows, validation, gold, report, boundary_problems)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old)
+    else:
+        os.rename(staging, out)
