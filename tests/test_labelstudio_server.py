@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from scripts import labelstudio as server
 
@@ -79,6 +81,27 @@ def test_api_accepts_the_token_and_rejects_anonymous_calls(labelstudio) -> None:
     assert _get(f"{labelstudio.url}/api/projects/", labelstudio.token)[0] == 200
     assert _get(f"{labelstudio.url}/api/projects/")[0] == 401
     assert _get(f"{labelstudio.url}/api/projects/", "0" * 40)[0] == 401
+
+
+@pytest.mark.labelstudio
+@pytest.mark.parametrize("use_stored_password", [True, False])
+def test_admin_logs_in_to_the_ui_with_the_stored_password(labelstudio, use_stored_password) -> None:
+    session = requests.Session()
+    session.trust_env = False
+    login_url = f"{labelstudio.url}/user/login/"
+    session.get(login_url, timeout=10)
+    password = server.read_password(labelstudio.data_dir) if use_stored_password else "not-the-password-123"
+    session.post(
+        login_url,
+        data={"email": server.DEFAULT_USERNAME, "password": password,
+              "csrfmiddlewaretoken": session.cookies.get("csrftoken")},
+        headers={"Referer": login_url},
+        timeout=10,
+    )
+    whoami = session.get(f"{labelstudio.url}/api/current-user/whoami", timeout=10)
+    assert whoami.status_code == (200 if use_stored_password else 401)
+    if use_stored_password:
+        assert whoami.json()["email"] == server.DEFAULT_USERNAME
 
 
 @pytest.mark.labelstudio
@@ -156,8 +179,9 @@ def test_connection_from_env_without_any_server(tmp_path, monkeypatch) -> None:
 
 
 @pytest.mark.labelstudio
-def test_restart_reuses_token_then_stop_leaves_nothing_running(labelstudio, tmp_path) -> None:
+def test_restart_reuses_token_then_stop_leaves_nothing_running(labelstudio, tmp_path, caplog) -> None:
     """A short-lived server on a copy of the session's data, so stopping it spares the session server."""
+    caplog.set_level(logging.DEBUG)
     data_dir = tmp_path / "restarted"
     data_dir.mkdir(mode=0o700)
     for name in (server.TOKEN_FILE, server.PASSWORD_FILE):
@@ -176,6 +200,8 @@ def test_restart_reuses_token_then_stop_leaves_nothing_running(labelstudio, tmp_
     finally:
         server.stop(data_dir)
 
+    assert labelstudio.token not in caplog.text
+    assert server.read_password(data_dir) not in caplog.text
     assert server.status(data_dir) is None
     assert not (data_dir / server.PID_FILE).exists()
     assert _process_gone(info.pid)
@@ -229,6 +255,7 @@ def test_early_exit_reports_log_tail_with_secrets_masked(tmp_path) -> None:
     assert "fatal: boom" in message
     assert "token=***" in message
     assert server.read_token(data_dir) not in message
+    assert server.read_password(data_dir) not in message
     assert server.status(data_dir) is None
     assert not (data_dir / server.PID_FILE).exists()
 
