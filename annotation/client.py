@@ -21,6 +21,10 @@ TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 class LabelStudioError(Exception):
     """Label Studio could not do what was asked; the message names the server, the step and the cause."""
 
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
 
 @dataclass
 class Connection:
@@ -43,11 +47,15 @@ class Connection:
 
         return LabelStudio(base_url=self.url, api_key=self.api_key, timeout=self.timeout)
 
-    def call(self, what: str, action: Callable[[], T]) -> T:
-        """Run one API call; transient failures are retried with exponential backoff and jitter."""
+    def call(self, what: str, action: Callable[[], T], retries: int | None = None) -> T:
+        """Run one API call; transient failures are retried with exponential backoff and jitter.
+
+        Pass retries=0 for a call that is not safe to repeat blindly (the caller then re-syncs and retries).
+        """
         from label_studio_sdk.core.api_error import ApiError
 
-        for attempt in range(self.retries + 1):
+        retries = self.retries if retries is None else retries
+        for attempt in range(retries + 1):
             try:
                 return action()
             except httpx.TransportError as error:
@@ -60,12 +68,18 @@ class Connection:
                                            f"check {API_KEY_ENV}") from None
                 cause = f"Label Studio at {self.url} answered {status}: {_short(error.body)}"
                 transient = status in TRANSIENT_STATUS
-            if not transient or attempt == self.retries:
-                raise LabelStudioError(f"{what}: {cause}" + (f" (after {attempt + 1} attempts)" if transient else ""))
-            delay = self.backoff * (2**attempt) * (0.5 + random.random())
+            if not transient or attempt == retries:
+                raise LabelStudioError(f"{what}: {cause}" + (f" (after {attempt + 1} attempts)" if transient else ""),
+                                       transient=transient)
+            delay = self.pause(attempt)
             log.warning("%s: %s; retrying in %.1fs", what, cause, delay)
             time.sleep(delay)
         raise AssertionError("unreachable")
+
+
+    def pause(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so many clients do not retry in lockstep."""
+        return self.backoff * (2**attempt) * (0.5 + random.random())
 
 
 def find_project_by_title(connection: Connection, title: str):

@@ -181,6 +181,9 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
 
         write_card(staging, schema, features, rows, validation, gold, report, release, snapshot, article_store,
                    snapshot_store, repo_id, quorum)
+        from .croissant import DATASET_DESCRIPTION, write_croissant
+        write_croissant(staging, features, rows, schema, name="warta-indonesian-news", description=DATASET_DESCRIPTION,
+                        version=release.version, license="other", url=f"https://huggingface.co/datasets/{repo_id}")
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

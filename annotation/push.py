@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,18 +208,42 @@ class Pusher:
                     self._update_task(project_id, known["id"], row, release.version, report)
                     progress and progress(1)
         for number, batch in enumerate(_batched(fresh, batch_size), start=1):
-            tasks = [{"data": task_data(row, release.version), "predictions": [prediction(row["text"], self.annotator)]}
-                     for row in batch]
-            what = f"import batch {number} ({len(tasks)} tasks, articles {batch[0]['id']}..{batch[-1]['id']})"
-            try:
-                self._call(what, lambda: self.client.projects.import_tasks(project_id, request=tasks, return_task_ids=True))
-            except LabelStudioError as error:
-                report.failed.append(str(error))
-                log.error("%s", error)
-                continue
-            report.created += len(tasks)
-            progress and progress(len(tasks))
+            self._import_batch(project_id, number, batch, release.version, report, progress)
         return report
+
+    def _import_batch(self, project_id: int, number: int, rows: list[dict], release: str, report: PushReport,
+                      progress: Callable[[int], None] | None) -> None:
+        """Import one batch. An import is not safe to repeat blindly (a request that failed on the way back may
+        have been committed), so before each retry the server is asked which of these articles it already has."""
+        pending = rows
+        what = f"import batch {number} ({len(rows)} tasks, articles {rows[0]['id']}..{rows[-1]['id']})"
+        for attempt in range(self.connection.retries + 1):
+            tasks = [{"data": task_data(row, release), "predictions": [prediction(row["text"], self.annotator)]}
+                     for row in pending]
+            try:
+                self.connection.call(what, lambda: self.client.projects.import_tasks(
+                    project_id, request=tasks, return_task_ids=True), retries=0)
+                done = len(pending)
+                pending = []
+            except LabelStudioError as error:
+                if not error.transient or attempt == self.connection.retries:
+                    report.failed.append(str(error))
+                    log.error("%s", error)
+                    return
+                time.sleep(self.connection.pause(attempt))
+                try:
+                    existing = self.existing_tasks(project_id)
+                except LabelStudioError as listing:
+                    report.failed.append(f"{what}: {listing}")
+                    return
+                done = sum(1 for row in pending if row["id"] in existing)
+                pending = [row for row in pending if row["id"] not in existing]
+                log.warning("%s: %s; %d already on the server, retrying %d", what, error, done, len(pending))
+            report.created += done
+            if progress and done:
+                progress(done)
+            if not pending:
+                return
 
     def _update_task(self, project_id: int, task_id: int, row: dict, release: str, report: PushReport) -> None:
         what = f"update task {task_id} (article {row['id']})"

@@ -215,8 +215,10 @@ class Store:
             handle.close()
 
     def staging(self) -> Path:
+        """A fresh staging folder. Only the lock holder gets here, so any other staging folder is a dead writer's."""
+        for stale in self.root.glob(".staging-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         path = self.root / f".staging-{os.getpid()}"
-        shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
         return path
 
