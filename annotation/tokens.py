@@ -1,6 +1,11 @@
 """Indonesian tokens with character offsets, and character spans <-> IOB2 tags.
 
-Tokens come from spaCy's blank Indonesian tokenizer (offline, rule based) with three additions:
+Public: `tokenize(text) -> list[Token]`, `token_offsets(text)`, `spans_to_iob(text, spans,
+tokens=None) -> IobResult`, `iob_to_spans(tokens, tags)`, `iob_problems(tags)` / `check_iob(tags)`
+(IOB2 validity through seqeval), `BoundaryProblem`, `InvalidIobError`, `build_tokenizer()`.
+
+Tokens are spaCy's blank Indonesian tokenizer's (offline, rule based; built once, in
+`build_tokenizer`, which also makes it ~10x faster) with three additions:
 
 - special cases for abbreviations that spaCy's `id` exceptions lack and would otherwise split
   off their period (`Jl.`, `Kab.`, `PT.`, ...; see `ADDED_ABBREVIATIONS`). `No.`, `Dr.`, `Prof.`,
@@ -10,17 +15,17 @@ Tokens come from spaCy's blank Indonesian tokenizer (offline, rule based) with t
 - full reduplication (`sanksi-sanksi`, `kemungkinan-kemungkinan`) stays one token even when the
   word is not in spaCy's list of reduplicated words, as listed ones (`anak-anak`) already do.
 
-Dates such as `30/12/2021` stay split into five tokens (`30 / 12 / 2021`), as spaCy does.
-Whitespace is never a token, and `text[token.start:token.end] == token.text` always holds
-(offsets are Python `str` indices, i.e. code points, so emoji and other non-BMP characters
-count as one).
+Dates such as `30/12/2021` stay split into five tokens (`30 / 12 / 2021`), as spaCy does; a flag
+emoji (two regional-indicator code points) is two tokens, as in spaCy. Whitespace is never a
+token nor inside one, and `text[token.start:token.end] == token.text` always holds (offsets are
+Python `str` indices, i.e. code points: an emoji counts one, where Label Studio's UI counts two).
 
 IOB conversion (`spans_to_iob`) never moves a span: a span whose start or end falls inside a
 token is reported as a `BoundaryProblem` and left out of the tags (its tokens stay `O`, unless
 another span covers them). Overlapping spans cannot both be written as IOB2 tags; the first by
-(start, -length) is kept, the others are reported. Boundaries that fall in whitespace between
-tokens are accepted: the span covers the tokens inside it, and `iob_to_spans` gives it back
-trimmed to those tokens.
+(start, -length) is kept, the others are reported (as are duplicates, spans covering only
+whitespace and spans outside the text). Boundaries that fall in whitespace between tokens are
+accepted: the span covers the tokens inside it, and `iob_to_spans` gives it back trimmed to them.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from seqeval.metrics.sequence_labeling import get_entities
@@ -50,6 +55,8 @@ BUILTIN_ABBREVIATIONS: tuple[str, ...] = ("No.", "Dr.", "Prof.", "H.", "St.", "D
 _RUPIAH_PREFIX = r"Rp\.(?=[0-9])"
 # Full reduplication, optionally with the clitic -nya: `sanksi-sanksi`, `Negara-negara`, `anak-anaknya`.
 _REDUPLICATION = re.compile(r"([^\W\d_]{2,})-\1(?:nya)?", re.IGNORECASE)
+# Words joined by hyphens, as candidates for one token when glued to other text (`anak-anak/remaja`).
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 
 BEGIN = "B-"
 INSIDE = "I-"
@@ -88,56 +95,188 @@ class BoundaryProblem:
         return f"{where}: {self.kind.replace('_', ' ')}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IobResult:
-    """IOB2 tags (one per token), the spans they represent, and the spans they could not."""
+    """IOB2 tags (one per token), the spans they represent (`kept`) and those they could not."""
 
-    tokens: list[Token]
     tags: list[str]
-    problems: list[BoundaryProblem] = field(default_factory=list)
-    kept: list[Span] = field(default_factory=list)
+    problems: list[BoundaryProblem]
+    kept: list[Span]
+    text: str = field(repr=False)
+    starts: Sequence[int] = field(repr=False)
+    ends: Sequence[int] = field(repr=False)
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        """The tokens the tags belong to (built on first use when `spans_to_iob` tokenized)."""
+        return _make_tokens(self.text, self.starts, self.ends)
 
 
 class InvalidIobError(ValueError):
     """Tags that are not a valid IOB2 sequence for the tokens."""
 
 
+def build_tokenizer():
+    """spaCy's blank Indonesian tokenizer with warta's additions (see the module doc), made fast.
+
+    spacy.blank("id") keeps its ~15,900 Indonesian exceptions as special cases. Almost all contain
+    affix characters (hyphenated words such as `anak-anak`), so spaCy re-checks them with a
+    PhraseMatcher over every document, and stops caching a document's words once one exception
+    occurs in it: it tokenizes ~15x slower than spaCy's English tokenizer (and takes ~3 s to build).
+
+    Here every exception that keeps a string as one token moves into `token_match` (a set lookup),
+    the prefix and suffix searches leave such strings alone (so `(Jl.` and `anak-anak,` still give
+    `(` `Jl.` and `anak-anak` `,`), and the infix search does not split the hyphens of such a word
+    when other split points isolate it (`anak-anak/remaja`). Only exceptions that split a string
+    into several tokens (`°C.`) stay special cases; those containing whitespace (`Dr. rer. nat.`)
+    are dropped, so no token ever contains whitespace. The tokens equal spacy.blank("id")'s except
+    for warta's additions (a test checks the seeds and tricky contexts), about as fast as English.
+    Known remaining differences, both in text without spaces where it should have them: spaCy
+    re-joins an exception glued to a previous word by punctuation (`pada.Hj.` -> `Hj.`) and
+    emoticons glued to punctuation (`(:`, `;)`); here they stay split.
+    """
+    from spacy.symbols import ORTH
+    from spacy.tokenizer import Tokenizer
+    from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, get_lang_class
+    from spacy.vocab import create_vocab
+
+    # the pieces spacy.blank("id") builds its tokenizer from, without building that one
+    defaults = get_lang_class("id").Defaults
+    vocab = create_vocab("id", defaults)
+    prefix_search = compile_prefix_regex((_RUPIAH_PREFIX, *defaults.prefixes)).search
+    suffix_search = compile_suffix_regex(defaults.suffixes).search
+    infix_finditer = compile_infix_regex(defaults.infixes).finditer
+    reduplication = _REDUPLICATION.fullmatch
+    rules = dict(defaults.tokenizer_exceptions)
+    rules.update({abbreviation: [{ORTH: abbreviation}] for abbreviation in ADDED_ABBREVIATIONS})
+    rules = {string: pieces for string, pieces in rules.items() if not any(c.isspace() for c in string)}
+    whole = frozenset(string for string, pieces in rules.items() if len(pieces) == 1 and pieces[0][ORTH] == string)
+
+    def token_match(chunk: str) -> bool:
+        return chunk in whole or reduplication(chunk) is not None
+
+    def guarded_prefix_search(chunk: str):
+        # `Rp.,` must not lose the currency prefix `Rp`: look past any suffixes first
+        rest = chunk
+        while rest not in whole and (suffix := suffix_search(rest)) is not None and suffix.start() < len(rest):
+            rest = rest[: suffix.start()]
+        return None if rest in whole else prefix_search(chunk)
+
+    def guarded_suffix_search(chunk: str):
+        # spaCy strips one prefix and then a suffix in the same step, so `((Jl.` reaches here as
+        # `(Jl.`: look past any prefixes before deciding the period may go.
+        rest = chunk
+        while rest not in whole and (prefix := prefix_search(rest)) is not None and prefix.end() > 0:
+            rest = rest[prefix.end() :]
+        return None if rest in whole else suffix_search(chunk)
+
+    def guarded_infix_finditer(chunk: str):
+        # spaCy's PhraseMatcher re-joins `anak - anak` after an infix split of `anak-anak/remaja`;
+        # here the hyphens inside a whole word that other split points isolate are not split points.
+        matches = list(infix_finditer(chunk))
+        if len(matches) < 2 or "-" not in chunk:
+            return matches
+        edges = {m.start() for m in matches} | {m.end() for m in matches} | {0, len(chunk)}
+        inside: list[tuple[int, int]] = []
+        for word in _HYPHENATED.finditer(chunk):
+            inside.extend(_whole_runs(word.group(), word.start(), edges, token_match))
+        if not inside:
+            return matches
+        return [m for m in matches if not any(a < m.start() and m.end() < b for a, b in inside)]
+
+    return Tokenizer(
+        vocab,
+        rules={string: pieces for string, pieces in rules.items() if string not in whole},
+        prefix_search=guarded_prefix_search,
+        suffix_search=guarded_suffix_search,
+        infix_finditer=guarded_infix_finditer,
+        token_match=token_match,
+        url_match=defaults.url_match,
+    )
+
+
+def _whole_runs(word: str, offset: int, edges: set[int], is_whole) -> list[tuple[int, int]]:
+    """Longest runs of hyphen-joined parts of `word` that are one token, leftmost first."""
+    parts = word.split("-")
+    bounds = [offset]
+    for part in parts:
+        bounds.append(bounds[-1] + len(part) + 1)  # position after the part and its hyphen
+    runs = []
+    i = 0
+    while i < len(parts) - 1:
+        for j in range(len(parts), i + 1, -1):  # parts[i:j], at least two of them
+            a, b = bounds[i], bounds[j] - 1
+            if a in edges and b in edges and is_whole("-".join(parts[i:j])):
+                runs.append((a, b))
+                i = j
+                break
+        else:
+            i += 1
+    return runs
+
+
 @lru_cache(maxsize=1)
 def _tokenizer():
-    import spacy
-    from spacy.symbols import ORTH
-    from spacy.util import compile_prefix_regex
+    return build_tokenizer()
 
-    nlp = spacy.blank("id")
-    tokenizer = nlp.tokenizer
-    for abbreviation in ADDED_ABBREVIATIONS:
-        tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
-    tokenizer.prefix_search = compile_prefix_regex((_RUPIAH_PREFIX, *nlp.Defaults.prefixes)).search
-    tokenizer.token_match = _REDUPLICATION.fullmatch
-    return tokenizer
+
+def token_offsets(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Start and end offsets of the tokens of `text`, without building `Token` objects.
+
+    The last few texts' offsets are cached (see `OFFSET_CACHE_SIZE`): converting every annotation
+    of a task, or the same article again, tokenizes it once.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    return _cached_offsets(text)
+
+
+OFFSET_CACHE_SIZE = 128
+
+
+@lru_cache(maxsize=OFFSET_CACHE_SIZE)
+def _cached_offsets(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    from spacy.attrs import IDX, IS_SPACE, LENGTH
+
+    array = _tokenizer()(text).to_array([IDX, LENGTH, IS_SPACE])
+    array = array[array[:, 2] == 0]
+    starts = array[:, 0]
+    return tuple(starts.tolist()), tuple((starts + array[:, 1]).tolist())
+
+
+def _make_tokens(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[Token]:
+    return [Token(text[start:end], start, end) for start, end in zip(starts, ends)]
 
 
 def tokenize(text: str) -> list[Token]:
-    """Tokens of `text` with Python character offsets; whitespace is dropped."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be str, not {type(text).__name__}")
-    return [Token(t.text, t.idx, t.idx + len(t.text)) for t in _tokenizer()(text) if not t.is_space]
+    """Tokens of `text` with Python character offsets; whitespace is never a token."""
+    return _make_tokens(text, *token_offsets(text))
 
 
 def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | None = None) -> IobResult:
     """IOB2 tags for `spans` over the tokens of `text` (tokenized here unless `tokens` is given).
 
-    O(tokens + spans log tokens). Spans are never shifted: misaligned, empty, out-of-range and
-    overlapping ones are reported in `problems` and left out of the tags (see the module doc).
+    O(tokens + spans log tokens), with no loop over characters. Spans are never shifted:
+    misaligned, empty, out-of-range, overlapping and duplicate ones are reported in `problems`
+    and left out of the tags (see the module doc). Without `tokens`, the offsets of recently
+    seen texts come from a cache (`token_offsets`), so several annotations of one text are
+    tokenized once.
     """
-    tokens = list(tokens) if tokens is not None else tokenize(text)
-    starts = [t.start for t in tokens]
-    ends = [t.end for t in tokens]
-    tags = [OUTSIDE_TAG] * len(tokens)
+    if tokens is None:
+        starts, ends = token_offsets(text)
+    else:
+        starts = [t.start for t in tokens]
+        ends = [t.end for t in tokens]
+    token_count = len(starts)
+    tags = [OUTSIDE_TAG] * token_count
     problems: list[BoundaryProblem] = []
     kept: list[Span] = []
-    kept_range: tuple[int, int] = (0, 0)  # token range [first, stop) of the last kept span
+    kept_stop = 0  # token index after the last kept span: kept spans never overlap, in order
+    kept_first = -1
     text_length = len(text)
+
+    def token(index: int) -> Token:
+        return tokens[index] if tokens is not None else Token(text[starts[index] : ends[index]], starts[index], ends[index])
 
     for span in sorted(spans, key=lambda s: (s.start, s.start - s.end)):
         if not span.label or any(c.isspace() for c in span.label):
@@ -146,16 +285,14 @@ def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | Non
         if start < 0 or end > text_length or start >= end:
             problems.append(BoundaryProblem(span, "out_of_range"))
             continue
-        # token containing `start`, if any: the last one starting at or before it
-        i = bisect_right(starts, start) - 1
         misaligned = False
-        if i >= 0 and starts[i] < start < ends[i]:
-            problems.append(BoundaryProblem(span, "start", tokens[i]))
+        i = bisect_right(starts, start) - 1  # the last token starting at or before `start`
+        if i >= 0 and start < ends[i] and start != starts[i]:
+            problems.append(BoundaryProblem(span, "start", token(i)))
             misaligned = True
-        # token containing `end`, if any: the first one ending at or after it
-        j = bisect_left(ends, end)
-        if j < len(tokens) and starts[j] < end < ends[j]:
-            problems.append(BoundaryProblem(span, "end", tokens[j]))
+        j = bisect_left(ends, end)  # the first token ending at or after `end`
+        if j < token_count and starts[j] < end < ends[j]:
+            problems.append(BoundaryProblem(span, "end", token(j)))
             misaligned = True
         if misaligned:
             continue
@@ -164,30 +301,35 @@ def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | Non
         if first >= stop:
             problems.append(BoundaryProblem(span, "no_tokens"))
             continue
-        if kept and first < kept_range[1]:
+        if first < kept_stop:
             previous = kept[-1]
-            kind = "duplicate" if (first, stop) == kept_range and span.label == previous.label else "overlap"
-            problems.append(BoundaryProblem(span, kind, kept=previous))
+            same = (first, stop) == (kept_first, kept_stop) and span.label == previous.label
+            problems.append(BoundaryProblem(span, "duplicate" if same else "overlap", kept=previous))
             continue
         tags[first] = BEGIN + span.label
         if stop - first > 1:
             tags[first + 1 : stop] = [INSIDE + span.label] * (stop - first - 1)
         kept.append(span)
-        kept_range = (first, stop)
-    return IobResult(tokens=tokens, tags=tags, problems=problems, kept=kept)
+        kept_first, kept_stop = first, stop
+
+    result = IobResult(tags=tags, problems=problems, kept=kept, text=text, starts=starts, ends=ends)
+    if tokens is not None:
+        result.__dict__["tokens"] = list(tokens)  # fill the cached property with the caller's tokens
+    return result
 
 
 def iob_problems(tags: Sequence[str]) -> list[str]:
     """What makes `tags` invalid IOB2 (empty list if valid).
 
-    Each tag must be `O` or `B-X` / `I-X` with a non-empty label X, and every `I-X` must continue
-    a `B-X` or `I-X`. The chunking is seqeval's strict IOB2 scheme: a tag that is not `O` but lies
-    in no strict entity is an orphan `I-`.
+    Each tag must be `O` or `B-X` / `I-X` with a non-empty label X without whitespace, and every
+    `I-X` must continue a `B-X` or `I-X`. The chunking is seqeval's strict IOB2 scheme: a tag that
+    is not `O` but lies in no strict entity is an `I-` that continues nothing.
     """
     problems = [
         f"tag {index} {tag!r} is not O, B-X or I-X"
         for index, tag in enumerate(tags)
-        if tag != OUTSIDE_TAG and not (tag[:2] in (BEGIN, INSIDE) and len(tag) > 2 and not any(c.isspace() for c in tag))
+        if tag != OUTSIDE_TAG
+        and not (isinstance(tag, str) and tag[:2] in (BEGIN, INSIDE) and len(tag) > 2 and not any(c.isspace() for c in tag))
     ]
     if problems:
         return problems
@@ -206,7 +348,8 @@ def check_iob(tags: Sequence[str]) -> None:
     """Raise `InvalidIobError` unless `tags` is a valid IOB2 sequence."""
     problems = iob_problems(tags)
     if problems:
-        raise InvalidIobError("; ".join(problems[:10]) + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""))
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise InvalidIobError("; ".join(problems[:10]) + more)
 
 
 def iob_to_spans(tokens: Sequence[Token], tags: Sequence[str], *, strict: bool = True) -> list[Span]:
@@ -214,7 +357,7 @@ def iob_to_spans(tokens: Sequence[Token], tags: Sequence[str], *, strict: bool =
 
     A span runs from its first token's start to its last token's end. With `strict` (default) the
     tags must be valid IOB2 (`InvalidIobError` otherwise); with `strict=False` seqeval's lenient
-    chunking applies (an orphan `I-X` starts a new chunk, as conlleval does).
+    chunking applies (an `I-X` that continues nothing starts a new chunk, as conlleval does).
     """
     if len(tokens) != len(tags):
         raise InvalidIobError(f"{len(tokens)} tokens but {len(tags)} tags")
