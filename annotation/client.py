@@ -43,9 +43,11 @@ class Connection:
         return cls(url.rstrip("/"), key, **options)
 
     def client(self):
+        """The SDK client with its own retries off: its default retries 5xx answers blindly, which would
+        repeat a committed import; every retry goes through `call`, where each caller decides what is safe."""
         from label_studio_sdk import LabelStudio
 
-        return LabelStudio(base_url=self.url, api_key=self.api_key, timeout=self.timeout)
+        return LabelStudio(base_url=self.url, api_key=self.api_key, timeout=self.timeout, max_retries=0)
 
     def call(self, what: str, action: Callable[[], T], retries: int | None = None) -> T:
         """Run one API call; transient failures are retried with exponential backoff and jitter.

@@ -43,10 +43,12 @@ class PushReport:
     drifted: list[dict] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     config_updated: bool = False
+    removed_duplicates: int = 0
 
     def summary(self) -> str:
-        return (f"project {self.project_id}, release {self.release}: {self.created} created, {self.updated} updated, "
+        text = (f"project {self.project_id}, release {self.release}: {self.created} created, {self.updated} updated, "
                 f"{self.unchanged} unchanged, {len(self.drifted)} drifted, {len(self.failed)} failed")
+        return text + (f", {self.removed_duplicates} duplicate task(s) removed" if self.removed_duplicates else "")
 
 
 def task_data(row: dict, release: str) -> dict:
@@ -170,27 +172,45 @@ class Pusher:
         return project.id, config_updated
 
     def existing_tasks(self, project_id: int) -> dict[str, dict]:
-        """article_id -> {task id, text_sha256, annotations} read from the server."""
+        """article_id -> {task id, text_sha256, annotations} read from the server; extra copies go to `self.duplicates`."""
         tasks = self._call("list tasks", lambda: list(self.client.tasks.list(project=project_id, fields="all",
                                                                              page_size=LIST_PAGE)))
         found: dict[str, dict] = {}
+        self.duplicates: list[dict] = []
         for task in sorted(tasks, key=lambda t: t.id):
             data = task.data or {}
             article = data.get("article_id")
             if article is None:
                 continue
+            entry = {"id": task.id, "article_id": article, "text_sha256": data.get("text_sha256"),
+                     "release": data.get("release"),
+                     "annotations": (task.total_annotations or 0) + (task.cancelled_annotations or 0) + len(task.drafts or [])}
             if article in found:
-                log.warning("article %s has more than one task (%s, %s); using the oldest", article, found[article]["id"], task.id)
-                continue
-            found[article] = {"id": task.id, "text_sha256": data.get("text_sha256"), "release": data.get("release"),
-                              "annotations": (task.total_annotations or 0) + (task.cancelled_annotations or 0)}
+                self.duplicates.append(entry)
+            else:
+                found[article] = entry
         return found
+
+    def remove_duplicates(self, report: "PushReport") -> None:
+        """Delete extra tasks of one article that nobody has touched (the oldest task stays); report the others.
+
+        They can only come from an import that the server committed after the client gave up on it."""
+        for extra in self.duplicates:
+            if extra["annotations"]:
+                report.failed.append(f"article {extra['article_id']} has a second task {extra['id']} with annotations; "
+                                     "left for a person to resolve")
+                continue
+            self._call(f"delete duplicate task {extra['id']}", lambda: self.client.tasks.delete(str(extra["id"])))
+            report.removed_duplicates += 1
+        self.duplicates = []
 
     def push(self, release: Release, title: str, batch_size: int = DEFAULT_BATCH,
              progress: Callable[[int], None] | None = None) -> PushReport:
         project_id, config_updated = self.ensure_project(title)
         report = PushReport(project_id, release.version, config_updated=config_updated)
         existing = self.existing_tasks(project_id)
+        self.remove_duplicates(report)
+        self.resynced = False
         fresh: list[dict] = []
         for batch in release.iter_batches(columns=list(TASK_FIELDS)):
             for row in batch.to_pylist():
@@ -209,6 +229,9 @@ class Pusher:
                     progress and progress(1)
         for number, batch in enumerate(_batched(fresh, batch_size), start=1):
             self._import_batch(project_id, number, batch, release.version, report, progress)
+        if self.resynced:
+            self.existing_tasks(project_id)
+            self.remove_duplicates(report)
         return report
 
     def _import_batch(self, project_id: int, number: int, rows: list[dict], release: str, report: PushReport,
@@ -230,7 +253,9 @@ class Pusher:
                     report.failed.append(str(error))
                     log.error("%s", error)
                     return
-                time.sleep(self.connection.pause(attempt))
+                self.resynced = True
+                timed_out = "Timeout" in str(error)
+                time.sleep(self.connection.pause(attempt) + (self.connection.timeout if timed_out else 0))
                 try:
                     existing = self.existing_tasks(project_id)
                 except LabelStudioError as listing:
@@ -238,7 +263,7 @@ class Pusher:
                     return
                 done = sum(1 for row in pending if row["id"] in existing)
                 pending = [row for row in pending if row["id"] not in existing]
-                log.warning("%s: %s; %d already on the server, retrying %d", what, error, done, len(pending))
+                log.warning("%s; %d already on the server, retrying %d", error, done, len(pending))
             report.created += done
             if progress and done:
                 progress(done)

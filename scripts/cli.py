@@ -19,10 +19,11 @@ LIBRARY_ERRORS: tuple[type[BaseException], ...] = (StoreError, RejectedInput, Fi
 def _library_errors() -> tuple[type[BaseException], ...]:
     from annotation.client import LabelStudioError
     from annotation.export import ExportError
+    from annotation.publish import PublishError
     from annotation.schema import SchemaError
     from scripts.labelstudio import LabelStudioServerError
 
-    return LIBRARY_ERRORS + (LabelStudioError, SchemaError, LabelStudioServerError, ExportError)
+    return LIBRARY_ERRORS + (LabelStudioError, SchemaError, LabelStudioServerError, ExportError, PublishError)
 
 
 class WartaGroup(click.Group):
@@ -55,15 +56,38 @@ def cli(verbose: bool) -> None:
 @click.option("--max-mb", default=10.0, show_default=True, help="Reject dumps larger than this.")
 @click.option("--strict", is_flag=True, help="Exit non-zero when any input was rejected.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb: float, strict: bool, as_json: bool) -> None:
+@click.option("--engine", type=click.Choice(["local", "datatrove"]), default="local", show_default=True,
+              help="local: one process. datatrove: a datatrove pipeline of --tasks shards (needs warta[datatrove]); "
+                   "same records.")
+@click.option("--tasks", type=click.IntRange(min=1), help="datatrove: number of tasks (input shards)  [default: cores]")
+@click.option("--workers", type=click.IntRange(min=1), help="datatrove: tasks run at once  [default: min(tasks, cores)]")
+def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb: float, strict: bool, as_json: bool,
+              engine: str, tasks: int | None, workers: int | None) -> None:
     """Clean the raw dumps in SOURCE into a new immutable release in --out.
 
     Re-running on unchanged input writes nothing. Rejected files are listed with their reason and the
-    rest of the batch is written.
+    rest of the batch is written. `--engine datatrove` writes the same release (see dataset/engines.py
+    for running the same pipeline on Slurm or Ray).
     """
-    from dataset.pipeline import normalize_folder
+    max_bytes = int(max_mb * 1024 * 1024)
+    if engine == "local":
+        if tasks is not None or workers is not None:
+            raise click.UsageError("--tasks and --workers apply to --engine datatrove only")
+        from dataset.pipeline import normalize_folder
 
-    run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=int(max_mb * 1024 * 1024))
+        run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=max_bytes)
+    else:
+        import os
+
+        from dataset.engines import EngineError, EngineUnavailable, normalize_folder_datatrove
+
+        cores = os.cpu_count() or 1
+        tasks = tasks or cores
+        try:
+            run = normalize_folder_datatrove(source, out, version=version, pattern=pattern, max_bytes=max_bytes,
+                                             tasks=tasks, workers=workers or min(tasks, cores))
+        except (EngineUnavailable, EngineError) as error:
+            raise click.ClickException(str(error)) from error
     summary = {
         "message": run.message,
         "version": run.release.version if run.release else Store(out).latest(),
@@ -296,6 +320,37 @@ def export(articles: Path, annotations: Path, out: Path, articles_version: str |
     click.echo(f"reconciliation: {reconciliation}")
     if result.validation.rejections:
         click.echo(f"{len(result.validation.rejections)} rejected item(s): see {out}/quality/rejections.jsonl", err=True)
+
+
+@cli.command()
+@click.argument("hf_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--repo-id", required=True, help="Hub dataset repository, ORG/NAME (created if missing).")
+@click.option("--version", "version", required=True, help="Version tag to create, vX.Y.Z; an existing tag is never reused.")
+@click.option("--private", is_flag=True, help="Create the repository as private (an existing one keeps its visibility).")
+@click.option("--dry-run", is_flag=True, help="Print the plan (files, sizes, tag, deletions) and change nothing.")
+def publish(hf_dir: Path, repo_id: str, version: str, private: bool, dry_run: bool) -> None:
+    """Upload HF_DIR (from `warta export`) to the Hugging Face Hub as one commit tagged --version.
+
+    Refuses a folder that fails the offline checks and a tag that exists. Files of the previous release
+    that are not in HF_DIR are deleted in the same commit. The card's changelog lists every published
+    version. Token: HF_TOKEN or `hf auth login` (never printed); HF_ENDPOINT selects another hub.
+    Users load a version with load_dataset(REPO_ID, CONFIG, revision=VERSION).
+    """
+    from annotation.publish import publish as publish_release
+
+    result = publish_release(hf_dir, repo_id, version, private=private, dry_run=dry_run)
+    assert result.plan is not None
+    if dry_run:
+        for line in result.plan.lines():
+            click.echo(line)
+        click.echo("dry run: nothing was changed")
+        return
+    for warning in result.plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    plan = result.plan
+    click.echo(f"published {repo_id} {result.tag}: {len(plan.files)} file(s), {len(plan.deletions)} deletion(s)")
+    click.echo(f"commit {result.commit_id}")
+    click.echo(f"url {result.url}")
 
 
 def main() -> None:

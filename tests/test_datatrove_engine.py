@@ -1,0 +1,180 @@
+"""`--engine datatrove` runs the same normalize_document as datatrove tasks and writes the very same release."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dataset import engines
+from dataset.engines import EngineError, EngineUnavailable, normalize_folder_datatrove, publish_shards
+from dataset.pipeline import normalize_folder
+from scripts.cli import cli
+from scripts.synthetic import make_corpus
+from tests.helpers import SEEDS
+
+pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+
+TASKS = 3  # more than one task, so inputs are really sharded; workers=1 keeps it in-process (no forkserver)
+
+
+def assert_same_release(a, b) -> None:
+    """Same rows in the same order, same files byte for byte, same manifest."""
+    assert a.release is not None and b.release is not None
+    assert a.release.read().to_pylist() == b.release.read().to_pylist()
+    assert [f.name for f in a.release.files] == [f.name for f in b.release.files]
+    for file_a, file_b in zip(a.release.files, b.release.files):
+        assert file_a.read_bytes() == file_b.read_bytes(), file_a.name
+    assert (a.release.path / "manifest.json").read_bytes() == (b.release.path / "manifest.json").read_bytes()
+    assert (a.message, a.stats.as_dict(), a.rejected, a.warnings) == (b.message, b.stats.as_dict(), b.rejected, b.warnings)
+    assert list(a.stats.removed_by_rule) == list(b.stats.removed_by_rule)  # same order in the CLI's JSON too
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A few hundred synthetic articles (with planted near-duplicates) plus every kind of bad input and a sidecar."""
+    root = tmp_path_factory.mktemp("datatrove")
+    folder = root / "dumps"
+    make_corpus(folder, 300, seed=11)
+    bad = folder / "zz-bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "blank.txt").write_bytes(b"  \n\n\t\n")
+    (bad / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    (bad / "boilerplate.txt").write_text("Bagikan:\n\nBaca juga: Sesuatu\n\nTerkini Lainnya\n\nADVERTISEMENT\n")
+    (bad / "huge.txt").write_bytes(b"JAKARTA - " + b"kata " * 300_000)
+    (bad / "latin.txt").write_bytes("JAKARTA - Kafe “Café” di pusat kota dibuka kembali setelah renovasi, kata pemiliknya.\n"
+                                    .encode("cp1252"))
+    (root / "secret.txt").write_text((SEEDS / "004_826b45a90dec8776.txt").read_text(encoding="utf-8"))
+    os.symlink(root / "secret.txt", bad / "link.txt")
+    first = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))[0]
+    (folder / "metadata.jsonl").write_text(
+        json.dumps({"source_file": first, "url": "https://example.id/a", "outlet": "Kompas"}) + "\n"
+        + json.dumps({"source_file": "../secret.txt"}) + "\nnot json\n")
+    return folder
+
+
+MAX_BYTES = 1024 * 1024  # so huge.txt (1.5 MB) is too large
+
+
+def test_seeds_give_the_same_release(tmp_path):
+    local = normalize_folder(SEEDS, tmp_path / "local")
+    datatrove = normalize_folder_datatrove(SEEDS, tmp_path / "datatrove", tasks=TASKS, workers=1)
+    assert local.release.manifest["rows"] == 5
+    assert_same_release(local, datatrove)
+
+
+def test_synthetic_corpus_and_bad_inputs_give_the_same_release(corpus, tmp_path):
+    local = normalize_folder(corpus, tmp_path / "local", max_bytes=MAX_BYTES)
+    datatrove = normalize_folder_datatrove(corpus, tmp_path / "datatrove", max_bytes=MAX_BYTES, tasks=TASKS, workers=1,
+                                           keep_work=True)
+    assert_same_release(local, datatrove)
+    rows = local.release.read().to_pylist()
+    assert len(rows) >= 300 and [r["source_file"] for r in rows] == sorted(r["source_file"] for r in rows)
+    assert len({r["dup_cluster"] for r in rows}) < len(rows)  # the planted near-duplicates were clustered
+    assert {r["source_file"]: r["code"] for r in datatrove.rejected} == {
+        "zz-bad/empty.txt": "empty", "zz-bad/blank.txt": "empty", "zz-bad/binary.txt": "binary",
+        "zz-bad/boilerplate.txt": "no_article", "zz-bad/huge.txt": "too_large", "zz-bad/link.txt": "outside_input"}
+    assert any("decoded as cp1252" in w["warning"] for w in datatrove.warnings)
+    assert any(w["source_file"] is None and "../secret.txt" in w["warning"] for w in datatrove.warnings)
+    # every rank reported its share of the rejections in its own ledger
+    work = tmp_path / "datatrove" / engines.WORK_DIR
+    ledger = [json.loads(line) for path in sorted((work / "ledger").glob("*.jsonl")) for line in path.open()]
+    assert sorted(e["source_file"] for e in ledger if "code" in e) == sorted(r["source_file"] for r in datatrove.rejected)
+    # ...and the same store published by the other engine is "no change"
+    again = normalize_folder_datatrove(corpus, tmp_path / "local", max_bytes=MAX_BYTES, tasks=2, workers=1)
+    assert again.release is None and again.message.startswith("no change since v1.0.0")
+    assert not (tmp_path / "local" / engines.WORK_DIR).exists()  # the work folder is removed after a publish
+
+
+def test_shard_names_are_deterministic(tmp_path):
+    names = []
+    for run in ("one", "two"):
+        normalize_folder_datatrove(SEEDS, tmp_path / run, tasks=TASKS, workers=1, keep_work=True)
+        work = tmp_path / run / engines.WORK_DIR
+        names.append(sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.suffix in (".parquet", ".jsonl")))
+    # 5 seeds over 3 tasks: ranks 0, 1 and 2 each have articles
+    assert names[0] == names[1] == [
+        "ledger/00000.jsonl", "ledger/00001.jsonl", "ledger/00002.jsonl",
+        "shards/00000.parquet", "shards/00001.parquet", "shards/00002.parquet"]
+
+
+def test_publishing_an_incomplete_run_is_refused(tmp_path):
+    work = tmp_path / "work"
+    normalize_folder_datatrove(SEEDS, tmp_path / "first", tasks=TASKS, workers=1, work_dir=work, keep_work=True)
+    (work / "ledger" / "00001.jsonl").unlink()
+    with pytest.raises(EngineError, match="2 input\\(s\\) without a result"):
+        publish_shards(SEEDS, work, tmp_path / "second")
+    assert not list((tmp_path / "second").glob("v*"))
+
+
+def test_cli_engines_print_the_same_summary(corpus, tmp_path):
+    runner = CliRunner()
+    outputs = []
+    for engine in (["--engine", "local"], ["--engine", "datatrove", "--tasks", str(TASKS), "--workers", "1"]):
+        store = tmp_path / engine[1]
+        result = runner.invoke(cli, ["normalize", str(corpus), "--out", str(store), "--max-mb", "1", "--json", *engine])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]["rejected"]) == 6 and outputs[0]["message"] == "wrote v1.0.0 (301 rows)"
+    result = runner.invoke(cli, ["normalize", str(SEEDS), "--out", str(tmp_path / "x"), "--tasks", "2"])
+    assert result.exit_code == 2 and "--engine datatrove only" in result.output
+
+
+def test_missing_datatrove_is_one_clear_error(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "datatrove" or m.startswith("datatrove.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "datatrove", None)  # `import datatrove` now raises ImportError
+    with pytest.raises(EngineUnavailable, match=r"pip install 'warta\[datatrove\]'"):
+        normalize_folder_datatrove(SEEDS, tmp_path / "store")
+    result = CliRunner().invoke(cli, ["normalize", str(SEEDS), "--out", str(tmp_path / "store"), "--engine", "datatrove"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: the datatrove engine needs the optional extra: pip install 'warta[datatrove]'"
+    assert not (tmp_path / "store").exists()
+
+
+def test_the_same_pipeline_runs_as_slurm_array_tasks(tmp_path):
+    """What sbatch would run on the nodes: `launch_pickled_pipeline executor.pik` once per array task, then a
+    dependent 1-task job that publishes; each in a fresh process that never built the pipeline itself."""
+    import dill
+    from datatrove.executor import SlurmPipelineExecutor
+
+    work, out = tmp_path / "work", tmp_path / "slurm"
+    normalize = SlurmPipelineExecutor(engines.build_pipeline(SEEDS, work), tasks=TASKS, time="01:00:00", partition="cpu",
+                                      logging_dir=str(work / "logs"), job_name="warta-normalize")
+    publish = SlurmPipelineExecutor([engines.publish_step(SEEDS, work, out)], tasks=1, time="01:00:00", partition="cpu",
+                                    logging_dir=str(tmp_path / "publish-logs"), job_name="warta-publish")
+    launcher = Path(sys.executable).with_name("launch_pickled_pipeline")
+    fake_bin = tmp_path / "bin"  # the node-list lookup datatrove does on a node: `scontrol show hostnames`
+    fake_bin.mkdir()
+    (fake_bin / "scontrol").write_text("#!/bin/sh\necho localhost\n")
+    (fake_bin / "scontrol").chmod(0o755)
+    env = {**os.environ, "SLURM_NODELIST": "localhost", "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+
+    def launch(executor, tasks: int) -> None:  # the part of SlurmPipelineExecutor.launch_job before sbatch
+        logs = Path(executor.logging_dir.path)
+        logs.mkdir(parents=True, exist_ok=True)
+        (logs / "ranks_to_run.json").write_text(json.dumps(list(range(tasks))))
+        with (logs / "executor.pik").open("wb") as handle:
+            dill.dump(executor, handle, fmode=dill.CONTENTS_FMODE)
+        procs = [subprocess.Popen([str(launcher), str(logs / "executor.pik")], env={**env, "SLURM_ARRAY_TASK_ID": str(r)},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for r in range(tasks)]
+        for proc in procs:
+            assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()[-2000:]
+
+    launch(normalize, TASKS)
+    assert sorted(p.name for p in (work / "shards").iterdir()) == ["00000.parquet", "00001.parquet", "00002.parquet"]
+    launch(publish, 1)
+    from dataset.store import Store
+
+    slurm = Store(out).release()
+    local = normalize_folder(SEEDS, tmp_path / "local").release
+    assert [f.read_bytes() for f in slurm.files] == [f.read_bytes() for f in local.files]
+    assert (slurm.path / "manifest.json").read_bytes() == (local.path / "manifest.json").read_bytes()
