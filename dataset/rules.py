@@ -53,7 +53,7 @@ LINE_RULES: list[tuple[str, list[re.Pattern[str]]]] = [
         _start(r"(?:baca|lihat|simak|cek)\s+(?:juga|pula|selengkapnya)\s*:",
                r"artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dipublikasikan)\s+di\b",
                r"simak\s+(?:juga\s+)?(?:video|berita|informasi)\b",
-               r"read\s+(?:also|more)\s*:"),
+               r"read\s+(?:also|more)\s*:", r"pilihan\s+editor\s*:"),
     ]),
     ("comment_prompt", [
         _start(r"tulis\s+komentar", r"berkomentarlah\b", r"laporkan\s+komentar", r"terima\s+kasih\.?\s+kami\s+sudah\s+menerima\s+laporan",
@@ -88,11 +88,13 @@ LINE_RULES: list[tuple[str, list[re.Pattern[str]]]] = [
         _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b"),
     ]),
     ("navigation", [
-        _full(r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)", r"next|prev(?:ious)?|load\s+more",
+        _full(r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)", r"next|prev(?:ious)?|load\s+more",
               r"\d+(?:st|nd|rd|th)?", r"(?:\d+\s+){1,9}\d+"),
     ]),
     ("caption", [
-        re.compile(r"\((?:[^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*|[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*)\)\s*\.?\s*$", _I),
+        re.compile(r"\([^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*\)\s*\.?\s*$", _I),
+        # a slash credit names someone with a capital (`(Liputan6.com/Abdillah)`); `(pmg/rds)` is a sign-off.
+        re.compile(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$"),
         re.compile(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$"),
         _start(r"(?:foto|ilustrasi|photo|gambar)\s*:"),
     ]),

@@ -183,3 +183,23 @@ def test_unseen_outlet_page_end_to_end():
     assert rules["Baca juga: Harga Tiket Kapal Turun"] == "read_more"
     assert rules["Harga Tiket Kapal Turun Jelang Tahun Baru"] == "related_list"
     assert rules["[Gambas:Video CNN]"] == "embed"
+
+
+@pytest.mark.parametrize(
+    "line,rule",
+    [
+        ("BACA HALAMAN BERIKUTNYA", "navigation"),
+        ("Pilihan Editor: Jokowi Resmikan Jembatan", "read_more"),
+        ("Presiden meresmikan jembatan. (ANTARA FOTO/Hafidz Mubarak)", "caption"),
+    ],
+)
+def test_more_furniture_shapes(line, rule):
+    assert classify_line(line) == rule
+
+
+def test_initials_signoff_is_not_a_caption():
+    paragraph = "Pembangunan jembatan itu ditargetkan selesai pada akhir tahun depan, kata juru bicara kementerian. (pmg/rds)"
+    assert classify_line(paragraph) is None
+    article = normalize_text("JAKARTA, CNN Indonesia -- " + BODY + "\n\n" + paragraph, "cnn.txt", "0" * 64).article
+    assert article.paragraphs[-1] == paragraph.removesuffix(" (pmg/rds)")
+    assert [(r.rule, r.text) for r in article.removed if r.rule == "signoff"] == [("signoff", "(pmg/rds)")]
