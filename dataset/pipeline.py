@@ -92,12 +92,26 @@ def normalize_folder(
             stats.count(article)
             yield article
 
+    release, message = write_release(store, _batches(articles(), COLUMNS_BEFORE_DEDUP), index, stats, inputs,
+                                     rejected, warnings, version)
+    return NormalizeRun(release, message, stats, rejected, warnings)
+
+
+def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDuplicateIndex, stats: NormalizeStats,
+                  inputs: list[dict], rejected: list[dict], warnings: list[dict],
+                  version: str | None = None) -> tuple[Release | None, str]:
+    """Write the records (COLUMNS_BEFORE_DEDUP batches, in source_file order) as the next release, under the lock.
+
+    `batches` is consumed under the store lock and may fill `index`, `stats`, `inputs`, `rejected` and
+    `warnings` as it goes: they are read only after it is exhausted. Shared by every engine, so the same
+    records give the same bytes whichever engine produced them.
+    """
     with store.lock():
         staging = store.staging()
         try:
             first_pass = staging / ".pass1.parquet"
             with pq.ParquetWriter(first_pass, COLUMNS_BEFORE_DEDUP, compression="none") as writer:
-                for batch in _batches(articles(), COLUMNS_BEFORE_DEDUP):
+                for batch in batches:
                     writer.write_batch(batch)
             clusters = index.clusters()
 
@@ -123,4 +137,4 @@ def normalize_folder(
 
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return NormalizeRun(release, message, stats, rejected, warnings)
+    return release, message

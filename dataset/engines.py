@@ -1,0 +1,338 @@
+"""`warta normalize --engine datatrove`: the same normalization as a datatrove pipeline (local, Slurm or Ray).
+
+datatrove (Hugging Face's document pipeline library) is an optional extra: `pip install 'warta[datatrove]'`.
+It is imported only when this engine runs; without it, `EngineUnavailable` says how to install it.
+
+A run has two parts:
+
+1. The pipeline (`build_pipeline(source, work_dir)`), run by any datatrove executor as N tasks. Task `rank`
+   takes the inputs `discover()` lists at positions rank, rank + N, rank + 2N, ... and calls the very
+   `normalize_document` the local engine calls on each. It writes into `work_dir`:
+   - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order;
+     NNNNN is the rank, so the names are the same on every run with the same task count;
+   - `ledger/NNNNN.jsonl`: one line per input with its outcome: rejected (code and reason) or the
+     article's raw sha256, size and warnings;
+   - `logs/`: datatrove's task logs, stats and completion markers.
+2. `publish_shards(source, work_dir, out)`: merges the shards in source_file order, feeds warta's
+   `NearDuplicateIndex` in that order and writes the release through `dataset.pipeline.write_release`,
+   the code the local engine uses. The release is the local engine's, byte for byte (same rows, same
+   order, same files, same manifest).
+
+`normalize_folder_datatrove` does both on this machine with datatrove's `LocalPipelineExecutor`. To run
+part 1 on a cluster instead, put the input, `work_dir` and the output store on a filesystem every node
+sees, install this project (with the extra) there, and give the same pipeline to another executor:
+
+    from datatrove.executor import SlurmPipelineExecutor
+    from dataset.engines import build_pipeline, publish_step
+
+    if __name__ == "__main__":
+        src, work = "/shared/dumps", "/shared/work"
+        common = dict(partition="cpu", time="04:00:00", venv_path="/shared/warta/.venv/bin/activate")
+        normalize = SlurmPipelineExecutor(build_pipeline(src, work), tasks=64, logging_dir=f"{work}/logs",
+                                          job_name="warta-normalize", **common)
+        publish = SlurmPipelineExecutor([publish_step(src, work, "/shared/out/articles")], tasks=1,
+                                        logging_dir=f"{work}/publish-logs", job_name="warta-publish",
+                                        mem_per_cpu_gb=8, depends=normalize, **common)
+        publish.run()  # submits both array jobs; the publish job starts once every normalize task is done
+
+    # Ray (pip install 'datatrove[ray]'; ray.init(address="auto") first); run() returns when all tasks are done:
+    #   RayPipelineExecutor(build_pipeline(src, work), tasks=64, logging_dir=f"{work}/logs").run()
+    #   publish_shards(src, work, "/shared/out/articles")
+
+A failed task is re-run by running the same executor again with the same `logging_dir` and the same
+task count (completed tasks are skipped; a different count would shard the inputs differently and mix
+two runs' outputs). `publish_shards` refuses to publish while any input has no outcome in the ledger.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import shutil
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .dedup import NearDuplicateIndex
+from .normalize import NormalizeStats, normalize_document
+from .pipeline import BATCH_ROWS, NormalizeRun, write_release
+from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
+from .records import COLUMNS_BEFORE_DEDUP
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "the datatrove engine needs the optional extra: pip install 'warta[datatrove]'"
+WORK_DIR = ".datatrove"  # default work folder, inside the store (ignored by the store: not a version)
+SHARDS, LEDGER, LOGS = "shards", "ledger", "logs"
+SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded rank: 00000.parquet, ...
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for cannot run here (its optional dependency is not installed)."""
+
+
+class EngineError(RuntimeError):
+    """The work folder of a datatrove run cannot be published (incomplete or stale run)."""
+
+
+def require_datatrove() -> None:
+    """Import datatrove, or raise `EngineUnavailable` with the install command."""
+    try:
+        import datatrove  # noqa: F401
+    except ImportError as error:
+        raise EngineUnavailable(INSTALL_HINT) from error
+
+
+# ---- part 1: the pipeline steps -------------------------------------------------------------------------
+# The step classes subclass datatrove's PipelineStep, so they are defined on first use (PEP 562 module
+# __getattr__) instead of at import: importing this module never imports datatrove. They are module
+# attributes all the same, so pickle (datatrove's executors ship the pipeline to worker processes or
+# nodes) finds them by name.
+
+_STEP_NAMES = ("DumpReader", "NormalizeStep")
+
+
+def _define_steps() -> dict[str, type]:
+    require_datatrove()
+    if all(name in globals() for name in _STEP_NAMES):  # once per process: pickle needs the very same class
+        return {name: globals()[name] for name in _STEP_NAMES}
+    from datatrove.data import Document
+    from datatrove.pipeline.base import PipelineStep
+
+    class DumpReader(PipelineStep):
+        """Yield this task's share of `discover(source, pattern)`: input i goes to task i % world_size."""
+
+        name = "warta dumps"
+        type = "📖 - READER"
+
+        def __init__(self, source: str, pattern: str = "*.txt"):
+            super().__init__()
+            self.source = str(source)
+            self.pattern = pattern
+
+        def run(self, data=None, rank: int = 0, world_size: int = 1):
+            if data:
+                yield from data
+            for position, item in enumerate(discover(Path(self.source), self.pattern)):
+                if position % world_size != rank:
+                    continue
+                self.stat_update("inputs")
+                if isinstance(item, tuple):  # rejected while listing (a link out of the input folder)
+                    name, error = item
+                    yield Document(text="", id=name, metadata={"rejected": (error.code, error.message)})
+                else:
+                    yield Document(text="", id=item.source_file, metadata={"raw": item})
+
+    class NormalizeStep(PipelineStep):
+        """`normalize_document` on each input; every outcome goes to the task's ledger, articles go on."""
+
+        name = "warta normalize_document"
+        type = "🔻 - FILTER"
+
+        def __init__(self, work_dir: str, max_bytes: int = DEFAULT_MAX_BYTES):
+            super().__init__()
+            self.work_dir = str(work_dir)
+            self.max_bytes = max_bytes
+
+        def run(self, data=None, rank: int = 0, world_size: int = 1):
+            path = Path(self.work_dir) / LEDGER / f"{rank:05d}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as ledger:
+                for document in data or ():
+                    entry, keep = self._one(document)
+                    ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    if keep:
+                        yield document
+
+        def _one(self, document) -> tuple[dict, bool]:
+            name = document.id
+            if "rejected" in document.metadata:
+                code, reason = document.metadata["rejected"]
+                return self._rejected(name, code, reason), False
+            raw = document.metadata["raw"]
+            with self.track_time():
+                try:
+                    result = normalize_document(raw, self.max_bytes)
+                except RejectedInput as error:
+                    return self._rejected(name, error.code, error.message), False
+            article = result.article
+            row = article.to_row()
+            document.text = article.text
+            document.metadata = {"row": {column: row[column] for column in COLUMNS_BEFORE_DEDUP.names}}
+            self.stat_update("articles")
+            for rule in (r.rule for r in article.removed):
+                self.stat_update(f"removed_{rule}")
+            return {"source_file": name, "sha256": article.raw_sha256, "bytes": raw.size,
+                    "warnings": result.warnings}, True
+
+        def _rejected(self, name: str, code: str, reason: str) -> dict:
+            self.stat_update("rejected", f"rejected_{code}")
+            return {"source_file": name, "code": code, "reason": reason}
+
+    steps = {"DumpReader": DumpReader, "NormalizeStep": NormalizeStep}
+    for name, cls in steps.items():
+        cls.__qualname__ = name
+        cls.__module__ = __name__
+    globals().update(steps)
+    return steps
+
+
+def __getattr__(name: str):
+    if name in _STEP_NAMES:
+        return _define_steps()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _row_of(writer, document) -> dict:
+    """ParquetWriter adapter: the article row the normalize step left in the document."""
+    return document.metadata["row"]
+
+
+def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.txt",
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> list:
+    """The datatrove pipeline: read this task's dumps -> normalize_document -> Parquet shard per task.
+
+    Give it to any executor (LocalPipelineExecutor, SlurmPipelineExecutor, RayPipelineExecutor); then
+    `publish_shards(source, work_dir, out)` turns its output into a release.
+    """
+    require_datatrove()
+    from datatrove.pipeline.writers import ParquetWriter
+
+    steps = _define_steps()
+    work = Path(work_dir)
+    return [
+        steps["DumpReader"](str(source), pattern),
+        steps["NormalizeStep"](str(work), max_bytes),
+        ParquetWriter(str(work / SHARDS), output_filename=SHARD_NAME, compression="zstd", adapter=_row_of,
+                      schema=COLUMNS_BEFORE_DEDUP, batch_size=BATCH_ROWS, max_file_size=-1),
+    ]
+
+
+# ---- part 2: merge the task outputs and publish ------------------------------------------------------------
+
+def _ledger(work: Path) -> list[dict]:
+    entries = []
+    for path in sorted((work / LEDGER).glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            entries.extend(json.loads(line) for line in handle if line.strip())
+    entries.sort(key=lambda e: e["source_file"])  # discover() order: relative posix path
+    return entries
+
+
+def _shard_rows(path: Path) -> Iterator[dict]:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+        yield from batch.to_pylist()
+
+
+def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, version: str | None = None,
+                   pattern: str = "*.txt", run: Callable[[], None] | None = None) -> NormalizeRun:
+    """Merge a finished datatrove run in `work_dir` into the next release of the store at `out`.
+
+    `run`, if given, is called first, under the store lock (this is how `normalize_folder_datatrove`
+    runs the pipeline). Raises EngineError when the ledger does not account for exactly the inputs
+    `discover(source)` lists now (a task has not finished, or the input changed since the run).
+    """
+    source, work, store = Path(source), Path(work_dir), Store(out)
+    stats = NormalizeStats()
+    rejected: list[dict] = []
+    warnings: list[dict] = []
+    inputs: list[dict] = []
+    index = NearDuplicateIndex()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if run is not None:
+            run()
+        warnings.extend({"source_file": None, "warning": p} for p in load_sidecars(source).problems)
+        entries = _ledger(work)
+        listed = [item[0] if isinstance(item, tuple) else item.source_file for item in discover(source, pattern)]
+        done = [e["source_file"] for e in entries]
+        if done != listed:
+            missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))
+            raise EngineError(
+                f"{work}: the datatrove run does not match {source}: {len(missing)} input(s) without a result"
+                f"{' (first: ' + missing[0] + ')' if missing else ''}, {len(extra)} result(s) for no current input"
+                f"{' (first: ' + extra[0] + ')' if extra else ''}, {len(done) - len(set(done))} repeated; "
+                "wait for every task to finish, or re-run the pipeline on the current input")
+        for entry in entries:
+            stats.documents += 1
+            name = entry["source_file"]
+            if "code" in entry:
+                rejected.append({"source_file": name, "code": entry["code"], "reason": entry["reason"]})
+                stats.rejected[entry["code"]] += 1
+                log.warning("%s: rejected: %s", name, entry["reason"])
+                continue
+            for warning in entry["warnings"]:
+                warnings.append({"source_file": name, "warning": warning})
+                log.warning("%s: %s", name, warning)
+            inputs.append({"source_file": name, "sha256": entry["sha256"], "bytes": entry["bytes"]})
+        shards = sorted((work / SHARDS).glob("*.parquet"))
+        rows: list[dict] = []
+        for row in heapq.merge(*(_shard_rows(p) for p in shards), key=lambda r: r["source_file"]):
+            index.add(row["id"], row["text"])
+            stats.articles += 1
+            stats.removed_by_rule.update(r["rule"] for r in row["removed"])
+            rows.append(row)
+            if len(rows) >= BATCH_ROWS:
+                yield pa.RecordBatch.from_pylist(rows, schema=COLUMNS_BEFORE_DEDUP)
+                rows = []
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=COLUMNS_BEFORE_DEDUP)
+        if stats.articles != len(inputs):
+            raise EngineError(f"{work}: {stats.articles} rows in {SHARDS}/ but {len(inputs)} articles in the "
+                              f"{LEDGER}; the work folder is stale or incomplete: re-run the pipeline")
+
+    release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)
+    return NormalizeRun(release, message, stats, rejected, warnings)
+
+
+def _publish_task(source: str, work_dir: str, out: str, version: str | None, pattern: str,
+                  data=None, rank: int = 0, world_size: int = 1) -> None:
+    from datatrove.utils.logging import logger
+
+    logger.info(publish_shards(source, work_dir, out, version, pattern).message)
+
+
+def publish_step(source: Path | str, work_dir: Path | str, out: Path | str, version: str | None = None,
+                 pattern: str = "*.txt") -> Callable:
+    """`publish_shards` as a one-step datatrove pipeline, e.g. a 1-task Slurm job that `depends=` the normalize job."""
+    return partial(_publish_task, str(source), str(work_dir), str(out), version, pattern)
+
+
+def normalize_folder_datatrove(source: Path | str, out: Path | str, version: str | None = None, pattern: str = "*.txt",
+                               max_bytes: int = DEFAULT_MAX_BYTES, tasks: int = 1, workers: int = 1,
+                               work_dir: Path | str | None = None, keep_work: bool = False) -> NormalizeRun:
+    """`normalize_folder`, run as a datatrove pipeline of `tasks` tasks, `workers` at a time, on this machine.
+
+    The work folder (default `out/.datatrove`) is emptied first, so a run never reuses another run's
+    shards; it is removed after a successful publish unless `keep_work` (shards and logs are kept
+    for inspection). The result equals `normalize_folder(source, out, ...)`'s.
+    """
+    require_datatrove()
+    source = Path(source)
+    if not source.is_dir():
+        raise FileNotFoundError(f"input folder not found: {source}")
+    if tasks < 1 or workers < 1:
+        raise ValueError("tasks and workers must be at least 1")
+    work = Path(work_dir) if work_dir is not None else Path(out) / WORK_DIR
+
+    def run() -> None:
+        from datatrove.executor import LocalPipelineExecutor
+
+        shutil.rmtree(work, ignore_errors=True)
+        executor = LocalPipelineExecutor(build_pipeline(source, work, pattern, max_bytes), tasks=tasks,
+                                         workers=min(workers, tasks), logging_dir=str(work / LOGS),
+                                         skip_completed=False)
+        executor.run()
+        incomplete = executor.get_incomplete_ranks(skip_completed=True)
+        if incomplete:
+            raise EngineError(f"datatrove tasks {incomplete} did not finish; see {work / LOGS}/logs/")
+
+    result = publish_shards(source, work, out, version, pattern, run=run)
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
