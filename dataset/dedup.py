@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from functools import lru_cache
+
 from datasketch import MinHash, MinHashLSH
+from xxhash import xxh32_intdigest
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -20,8 +23,14 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(tokens[i : i + size]).encode() for i in range(len(tokens) - size + 1)}
 
 
+@lru_cache(maxsize=1)
+def _permutations():
+    return MinHash(num_perm=NUM_PERM, seed=1).permutations
+
+
 def signature(text: str) -> MinHash:
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    """MinHash of the word 5-shingles; the permutations are built once and shingles hashed with xxh32."""
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=xxh32_intdigest, permutations=_permutations(), scheme="affine32")
     minhash.update_batch(list(shingles(text)))
     return minhash
 

@@ -108,12 +108,27 @@ def _date_parser():
     return DateDataParser(languages=["id", "en"], settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
 
 
+MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7, "agu": 8, "agt": 8, "aug": 8,
+          "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11, "des": 12, "dec": 12}
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4})")
+MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+
+
+@lru_cache(maxsize=8192)
 def _parse_day(text: str) -> date | None:
+    """The calendar day a date text names. Month words the recognizer admits map directly (dateparser
+    costs milliseconds a call); anything else goes to dateparser."""
     numeric = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    worded = DAY_MONTH_YEAR.fullmatch(text)
+    us_style = MONTH_DAY_YEAR.fullmatch(text)
     try:
         if numeric:
             day, month, year = (int(g) for g in numeric.groups())
             return date(year, month, day)
+        if worded and worded[2][:3].lower() in MONTHS:
+            return date(int(worded[3]), MONTHS[worded[2][:3].lower()], int(worded[1]))
+        if us_style and us_style[1][:3].lower() in MONTHS:
+            return date(int(us_style[3]), MONTHS[us_style[1][:3].lower()], int(us_style[2]))
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return date.fromisoformat(text)
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Iterator
 SIDECAR_NAMES = ("metadata.csv", "metadata.jsonl")
 SIDECAR_COLUMNS = ("source_file", "url", "outlet", "published_at")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 
 
 class RejectedInput(Exception):
@@ -85,7 +87,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         except UnicodeDecodeError as error:
             text = data.decode("cp1252", errors="replace")
             warnings.append(f"not valid UTF-8 (byte {error.start}); decoded as cp1252")
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f") + text.count("\ufffd")
+    controls = len(NOT_TEXT.findall(text))
     if controls > max(3, len(text) // 100):
         raise RejectedInput("binary", f"{controls} control or undecodable characters: not a text dump")
     text = text.replace("\r\n", "\n").replace("\r", "\n")

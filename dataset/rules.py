@@ -2,31 +2,37 @@
 
 Each rule names a shape of line seen across Indonesian outlets (not the text of one page), so it
 keeps working on outlets it has never seen. Structural decisions (headline, dateline, where the body
-ends) live in `structure.py`; this module only recognises single lines.
+ends) live in `page.py`; this module only recognises single lines.
+
+Patterns are lowercase and run on the lowercased line; each unanchored alternative is compiled on
+its own and starts with a literal, so the regex engine can scan for it quickly. The few patterns
+that need capital letters are marked `cased` and run on the line as written.
 """
 
 from __future__ import annotations
 
 import re
 
-_I = re.IGNORECASE
-
 BULLET = r"^[\s*•·\-–—#>]*"
 
 
-def _full(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(BULLET + r"(?:" + "|".join(alternatives) + r")\s*[.:!]?\s*$", _I)
+def _full(*alternatives: str) -> list[re.Pattern[str]]:
+    return [re.compile(BULLET + r"(?:" + "|".join(alternatives) + r")\s*[.:!]?\s*$")]
 
 
-def _start(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(BULLET + r"(?:" + "|".join(alternatives) + r")", _I)
+def _start(*alternatives: str) -> list[re.Pattern[str]]:
+    return [re.compile(BULLET + r"(?:" + "|".join(alternatives) + r")")]
 
 
-def _anywhere(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?:" + "|".join(alternatives) + r")", _I)
+def _anywhere(*alternatives: str) -> list[re.Pattern[str]]:
+    return [re.compile(alternative) for alternative in alternatives]
 
 
-RELATED_HEADINGS = _full(
+class cased(str):
+    """A pattern that needs the line's own capitals (run on the line as written, not lowercased)."""
+
+
+RELATED_HEADINGS, = _full(
     r"(?:berita|artikel|topik|video|foto)\s+(?:lainnya|terkait|terbaru|terpopuler|pilihan|menarik|rekomendasi)",
     r"terkini\s+lainnya",
     r"rekomendasi(?:\s+(?:untuk\s+anda|kami|buat\s+kamu|berita|redaksi))?",
@@ -38,72 +44,62 @@ RELATED_HEADINGS = _full(
 )
 
 # (rule, patterns): the first rule with a matching pattern wins; order goes from most to least specific.
-LINE_RULES: list[tuple[str, list[re.Pattern[str]]]] = [
-    ("spam", [
-        _anywhere(r"\b(?:pengeluaran|keluaran|data|result|live\s+draw)\s+(?:sgp|hk|sdy|sydney|singapore|hongkong|macau|toto)\b",
-                  r"\btogel\b", r"\bslot\s+(?:gacor|online|88)\b", r"\bsitus\s+(?:judi|slot)\b", r"\bjudi\s+online\b",
-                  r"\bbandar\s+(?:togel|judi)\b", r"\bmaxwin\b", r"\bscatter\s+hitam\b"),
-    ]),
-    ("ai_summary", [
-        _anywhere(r"ringkasan\s+(?:yang\s+)?(?:dibuat|dihasilkan)\s+(?:oleh\s+)?(?:ai|kecerdasan\s+buatan)",
-                  r"\b(?:ai|kecerdasan\s+buatan)[- ]generated\s+summary", r"\bsummary\s+(?:was\s+)?generated\s+by\s+ai\b",
-                  r"^\s*ringkasan\s+ai\s*:?\s*$"),
-    ]),
-    ("read_more", [
-        _start(r"(?:baca|lihat|simak|cek)\s+(?:juga|pula|selengkapnya)\s*:",
-               r"artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dipublikasikan)\s+di\b",
-               r"simak\s+(?:juga\s+)?(?:video|berita|informasi)\b",
-               r"read\s+(?:also|more)\s*:", r"pilihan\s+editor\s*:"),
-    ]),
-    ("comment_prompt", [
-        _start(r"tulis\s+komentar", r"berkomentarlah\b", r"laporkan\s+komentar", r"terima\s+kasih\.?\s+kami\s+sudah\s+menerima\s+laporan",
-               r"segera\s+lengkapi\s+data\s+diri", r"(?:lihat|tampilkan|muat)\s+(?:semua\s+)?komentar", r"\d+\s+komentar\s*$",
-               r"komentar\s+(?:anda|kamu)\b", r"login\s+untuk\s+(?:berkomentar|komentar)"),
-        _full(r"komentar|komentari|beri\s+komentar|lengkapi\s+profil|syarat\s*(?:&|dan)\s*ketentuan|comments?"),
-        _anywhere(r"fitur\s+komentar", r"#jernihberkomentar", r"panduan\s+komunitas"),
-    ]),
-    ("share", [
-        _full(r"(?:bagikan|share)(?:\s+(?:artikel|berita)(?:\s+ini)?|\s+this(?:\s+article)?)?",
-              r"facebook|twitter|whatsapp|telegram|linkedin|line|copy\s+link|salin\s+(?:tautan|link)"),
-    ]),
-    ("reading_time", [
-        _full(r"(?:bacaan|waktu\s+baca|lama\s+baca)\s*:?\s*\d+\s*menit", r"\d+\s*(?:menit|min(?:ute)?s?)\s+(?:baca|bacaan|read)"),
-    ]),
-    ("byline", [
-        _start(r"(?:editor|penulis|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:"),
-        re.compile(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$"),
-        _start(r"laporan\s+(?:wartawan|reporter|koresponden)\b"),
-        re.compile(r"^\s*\(\s*(?:reporter|penulis|editor)\s*:.*\)\s*$", _I),
-    ]),
-    ("ad", [
-        _full(r"advertisement|advertorial|iklan|ads|close\s+ads|scroll\s+to\s+continue(?:\s+with\s+content)?",
-              r"konten\s+premium|premium\s+content|sponsored(?:\s+content)?|konten\s+bersponsor"),
-        _anywhere(r"tanpa\s+iklan", r"^\s*langganan\b", r"silakan\s+login", r"\bgoogle\s+news\b", r"\bwa\s+channel\b",
-                  r"whatsapp\s+channel", r"saluran\s+whatsapp", r"\be-?paper\b", r"^\s*scan\s+qr\b",
-                  r"^\s*dapatkan\s+(?:update|informasi|berita|notifikasi)\b", r"^\s*ikuti\s+(?:kami|berita|kanal|channel)\b",
-                  r"untuk\s+mengetahui\s+kebenaran\s+informasi", r"(?:whatsapp|wa)\s+ke\s+nomor", r"^\s*download\s+aplikasi\b",
-                  r"^\s*unduh\s+aplikasi\b"),
-    ]),
-    ("embed", [
-        _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b"),
-    ]),
-    ("navigation", [
-        _full(r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)", r"next|prev(?:ious)?|load\s+more",
-              r"\d+(?:st|nd|rd|th)?", r"(?:\d+\s+){1,9}\d+"),
-    ]),
+LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
+    ("spam", _anywhere(
+        r"pengeluaran\s+(?:sgp|hk|sdy|sydney|singapore|hongkong|macau|toto)\b", r"keluaran\s+(?:sgp|hk|sdy|sydney|macau|toto)\b",
+        r"data\s+(?:sgp|hk|sdy)\b", r"result\s+(?:sgp|hk|sdy)\b", r"live\s+draw\s+(?:sgp|hk|sdy|sydney|singapore|hongkong|macau)",
+        r"togel\b", r"slot\s+(?:gacor|online|88)\b", r"situs\s+(?:judi|slot)\b", r"judi\s+online\b",
+        r"bandar\s+(?:togel|judi)\b", r"maxwin\b", r"scatter\s+hitam\b")),
+    ("ai_summary", _anywhere(
+        r"ringkasan\s+(?:yang\s+)?(?:dibuat|dihasilkan)\s+(?:oleh\s+)?(?:ai|kecerdasan\s+buatan)",
+        r"ai[- ]generated\s+summary", r"kecerdasan\s+buatan[- ]generated\s+summary", r"summary\s+(?:was\s+)?generated\s+by\s+ai\b",
+    ) + [re.compile(r"^\s*ringkasan\s+ai\s*:?\s*$")]),
+    ("read_more", _start(
+        r"(?:baca|lihat|simak|cek)\s+(?:juga|pula|selengkapnya)\s*:",
+        r"artikel\s+ini\s+(?:telah|sudah)\s+(?:tayang|terbit|dipublikasikan)\s+di\b",
+        r"simak\s+(?:juga\s+)?(?:video|berita|informasi)\b",
+        r"read\s+(?:also|more)\s*:", r"pilihan\s+editor\s*:")),
+    ("comment_prompt", _start(
+        r"tulis\s+komentar", r"berkomentarlah\b", r"laporkan\s+komentar", r"terima\s+kasih\.?\s+kami\s+sudah\s+menerima\s+laporan",
+        r"segera\s+lengkapi\s+data\s+diri", r"(?:lihat|tampilkan|muat)\s+(?:semua\s+)?komentar", r"\d+\s+komentar\s*$",
+        r"komentar\s+(?:anda|kamu)\b", r"login\s+untuk\s+(?:berkomentar|komentar)")
+        + _full(r"komentar|komentari|beri\s+komentar|lengkapi\s+profil|syarat\s*(?:&|dan)\s*ketentuan|comments?")
+        + _anywhere(r"fitur\s+komentar", r"#jernihberkomentar", r"panduan\s+komunitas")),
+    ("share", _full(
+        r"(?:bagikan|share)(?:\s+(?:artikel|berita)(?:\s+ini)?|\s+this(?:\s+article)?)?",
+        r"facebook|twitter|whatsapp|telegram|linkedin|line|copy\s+link|salin\s+(?:tautan|link)")),
+    ("reading_time", _full(
+        r"(?:bacaan|waktu\s+baca|lama\s+baca)\s*:?\s*\d+\s*menit", r"\d+\s*(?:menit|min(?:ute)?s?)\s+(?:baca|bacaan|read)")),
+    ("byline", _start(r"(?:editor|penulis|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
+        + [cased(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$")]
+        + _start(r"laporan\s+(?:wartawan|reporter|koresponden)\b")
+        + [re.compile(r"^\s*\(\s*(?:reporter|penulis|editor)\s*:.*\)\s*$")]),
+    ("ad", _full(
+        r"advertisement|advertorial|iklan|ads|close\s+ads|scroll\s+to\s+continue(?:\s+with\s+content)?",
+        r"konten\s+premium|premium\s+content|sponsored(?:\s+content)?|konten\s+bersponsor")
+        + _anywhere(r"tanpa\s+iklan", r"silakan\s+login", r"google\s+news\b", r"wa\s+channel\b", r"whatsapp\s+channel",
+                    r"saluran\s+whatsapp", r"e-?paper\b", r"untuk\s+mengetahui\s+kebenaran\s+informasi",
+                    r"whatsapp\s+ke\s+nomor", r"wa\s+ke\s+nomor")
+        + [re.compile(BULLET + r"(?:langganan\b|scan\s+qr\b|dapatkan\s+(?:update|informasi|berita|notifikasi)\b"
+                      r"|ikuti\s+(?:kami|berita|kanal|channel)\b|download\s+aplikasi\b|unduh\s+aplikasi\b)")]),
+    ("embed", _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b")),
+    ("navigation", _full(
+        r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)",
+        r"next|prev(?:ious)?|load\s+more", r"\d+(?:st|nd|rd|th)?", r"(?:\d+\s+){1,9}\d+")),
     ("caption", [
-        re.compile(r"\([^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*\)\s*\.?\s*$", _I),
+        re.compile(r"\([^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*\)\s*\.?\s*$"),
         # a slash credit names someone with a capital (`(Liputan6.com/Abdillah)`); `(pmg/rds)` is a sign-off.
-        re.compile(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$"),
-        re.compile(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$"),
-        _start(r"(?:foto|ilustrasi|photo|gambar)\s*:"),
-    ]),
+        cased(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$"),
+        cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$"),
+    ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:")),
 ]
+LINE_RULES = [(rule, [(re.compile(p), True) if isinstance(p, cased) else (p, False) for p in patterns])
+              for rule, patterns in LINE_RULES]
 
 # Lines that end the article when nothing article-like follows them.
 TAIL_RULES = frozenset({"related_list", "comment_prompt", "embed", "navigation", "signoff"})
 
-INLINE_READ_MORE = re.compile(r"\s*\b(?:baca|lihat|simak)\s+juga\s*:\s*[^.!?\"”]*$", _I)
+INLINE_READ_MORE = re.compile(r"\s*\b(?:baca|lihat|simak)\s+juga\s*:\s*[^.!?\"”]*$", re.IGNORECASE)
 
 
 MAX_FURNITURE_WORDS = 35
@@ -111,12 +107,13 @@ MAX_FURNITURE_WORDS = 35
 
 def classify_line(line: str) -> str | None:
     """The rule that removes this line on its own, or None when the line could be article text."""
-    if len(line.split()) > MAX_FURNITURE_WORDS:
+    if line.count(" ") >= MAX_FURNITURE_WORDS:
         return None
-    if RELATED_HEADINGS.match(line):
+    lowered = line.lower()
+    if RELATED_HEADINGS.match(lowered):
         return "related_list"
     for rule, patterns in LINE_RULES:
-        for pattern in patterns:
-            if pattern.search(line):
+        for pattern, needs_capitals in patterns:
+            if pattern.search(line if needs_capitals else lowered):
                 return rule
     return None

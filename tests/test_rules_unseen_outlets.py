@@ -203,3 +203,19 @@ def test_initials_signoff_is_not_a_caption():
     article = normalize_text("JAKARTA, CNN Indonesia -- " + BODY + "\n\n" + paragraph, "cnn.txt", "0" * 64).article
     assert article.paragraphs[-1] == paragraph.removesuffix(" (pmg/rds)")
     assert [(r.rule, r.text) for r in article.removed if r.rule == "signoff"] == [("signoff", "(pmg/rds)")]
+
+
+MONTH_WORDS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November",
+               "Desember", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Agu", "Agt", "Sep", "Okt", "Nov", "Nop", "Des", "Aug",
+               "Oct", "Dec", "May", "March", "October", "December"]
+
+
+@pytest.mark.parametrize("month", MONTH_WORDS)
+def test_month_table_agrees_with_dateparser(month):
+    from dateparser.date import DateDataParser
+
+    from dataset.metadata import _parse_day
+
+    parser = DateDataParser(languages=["id", "en"], settings={"DATE_ORDER": "DMY"})
+    for text in (f"7 {month} 2021", f"{month} 7, 2021"):
+        assert _parse_day.__wrapped__(text) == parser.get_date_data(text).date_obj.date(), text
