@@ -24,6 +24,7 @@ demo: labelstudio-server
 	$(BIN)/python -m scripts.demo
 
 test: labelstudio-server
+	bash scripts/browser_setup.sh
 	$(BIN)/python -m pytest
 
 bench: setup

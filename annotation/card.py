@@ -65,7 +65,9 @@ def card_data(schema: LabelSchema, features: dict, rows: dict[str, dict[str, int
         configs[name] = {"data_files": [{"split": split, "path": f"{name}/{split}-*.parquet"} for split in counts]}
         splits = SplitDict()
         for split, count in counts.items():
-            nbytes = sum(pq.read_table(p).nbytes for p in sorted((folder / name).glob(f"{split}-*.parquet")))
+            nbytes = sum(pq.ParquetFile(p).metadata.row_group(i).total_byte_size
+                         for p in sorted((folder / name).glob(f"{split}-*.parquet"))
+                         for i in range(pq.ParquetFile(p).metadata.num_row_groups))
             splits.add(SplitInfo(name=split, num_examples=count, num_bytes=nbytes))
         infos[name] = DatasetInfo(features=features[name], splits=splits, config_name=name)
     MetadataConfigs(configs).to_dataset_card_data(data)

@@ -90,6 +90,39 @@ def _write(folder: Path, config: str, rows_by_split: dict[str, list[dict]], feat
     return counts
 
 
+def _write_articles(folder: Path, release: Release, features, wanted: set[str]) -> tuple[dict, dict, dict]:
+    """Stream the article release into one Parquet file per split; keep in memory only the articles in `wanted`.
+
+    Returns (rows per split, {id: row} for wanted articles, {id: split} for wanted articles)."""
+    schema = features.arrow_schema
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts: dict[str, int] = {}
+    by_id: dict[str, dict] = {}
+    split_of: dict[str, str] = {}
+    try:
+        for batch in release.iter_batches():
+            table = pa.Table.from_batches([batch]).cast(schema)
+            splits = [split_for(cluster) for cluster in table.column("dup_cluster").to_pylist()]
+            for split in SPLITS:
+                mask = pa.array([s == split for s in splits])
+                part = table.filter(mask)
+                if part.num_rows:
+                    if split not in writers:
+                        path = folder / "articles" / f"{split}-00000-of-00001.parquet"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        writers[split] = pq.ParquetWriter(path, schema, compression="zstd")
+                    writers[split].write_table(part)
+                    counts[split] = counts.get(split, 0) + part.num_rows
+            for index, article_id in enumerate(table.column("id").to_pylist()):
+                if article_id in wanted:
+                    by_id[article_id] = {k: table.column(k)[index].as_py() for k in ("id", "text", "title")}
+                    split_of[article_id] = splits[index]
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return {s: counts[s] for s in SPLITS if s in counts}, by_id, split_of
+
+
 def _annotation_rows(snapshot: Release, validation: Validation, split_of: dict[str, str]) -> dict[str, list[dict]]:
     judged = {j.annotation_id: j for j in validation.judgements}
     rejected = Counter((r.annotation_id) for r in validation.rejections)
@@ -127,47 +160,43 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
     gold = adjudicate(judgements, schema.stance_targets, quorum=quorum)
     report = agreement(judgements, schema.entity_labels, schema.stance_targets)
 
-    articles_rows = release.read().to_pylist()
-    by_id = {row["id"]: row for row in articles_rows}
-    split_of = {row["id"]: split_for(row["dup_cluster"]) for row in articles_rows}
-    unknown = sorted({j.article_id for j in validation.judgements} - by_id.keys())
-    if unknown:
-        raise ExportError(f"{len(unknown)} annotated article(s) are not in {release.version} of {articles} "
-                          f"(first: {unknown[0]}); export with the release the tasks were pushed from")
-
     features = config_features(schema)
-    tables: dict[str, dict[str, list[dict]]] = {name: defaultdict(list) for name in features}
-    for row in articles_rows:
-        tables["articles"][split_of[row["id"]]].append(row)
-    boundary_problems: list[dict] = []
-    for article_id, article_gold in gold.gold.items():
-        article = by_id[article_id]
-        split = split_of[article_id]
-        tokens = tokenize(article["text"])
-        iob = spans_to_iob(article["text"], article_gold.spans, tokens)
-        boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)
-        tables["ner"][split].append({
-            "id": article_id, "text": article["text"], "tokens": [t.text for t in tokens],
-            "token_offsets": [[t.start, t.end] for t in tokens], "ner_tags": list(iob.tags),
-            "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article_gold.spans],
-            "gold_source": article_gold.source, "annotators": article_gold.annotators,
-            "boundary_problems": len(iob.problems), "article_release": release.version,
-        })
-        for target in schema.stance_targets:
-            if target in article_gold.stance:
-                tables["stance"][split].append({
-                    "article_id": article_id, "target": target, "stance": article_gold.stance[target],
-                    "title": article["title"], "text": article["text"], "gold_source": article_gold.source,
-                    "annotators": article_gold.annotators,
-                })
-    tables["annotations"] = _annotation_rows(snapshot, validation, split_of)
-
     out = Path(out)
     staging = out.parent / f".{out.name}.staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        rows = {name: _write(staging, name, tables[name], features[name]) for name in features}
+        wanted = {r["article_id"] for r in annotation_rows}
+        article_counts, by_id, split_of = _write_articles(staging, release, features["articles"], wanted)
+        unknown = sorted({j.article_id for j in validation.judgements} - by_id.keys())
+        if unknown:
+            raise ExportError(f"{len(unknown)} annotated article(s) are not in {release.version} of {articles} "
+                              f"(first: {unknown[0]}); export with the release the tasks were pushed from")
+        tables: dict[str, dict[str, list[dict]]] = {name: defaultdict(list) for name in features if name != "articles"}
+        boundary_problems: list[dict] = []
+        for article_id, article_gold in gold.gold.items():
+            article = by_id[article_id]
+            split = split_of[article_id]
+            tokens = tokenize(article["text"])
+            iob = spans_to_iob(article["text"], article_gold.spans, tokens)
+            boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)
+            tables["ner"][split].append({
+                "id": article_id, "text": article["text"], "tokens": [t.text for t in tokens],
+                "token_offsets": [[t.start, t.end] for t in tokens], "ner_tags": list(iob.tags),
+                "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article_gold.spans],
+                "gold_source": article_gold.source, "annotators": article_gold.annotators,
+                "boundary_problems": len(iob.problems), "article_release": release.version,
+            })
+            for target in schema.stance_targets:
+                if target in article_gold.stance:
+                    tables["stance"][split].append({
+                        "article_id": article_id, "target": target, "stance": article_gold.stance[target],
+                        "title": article["title"], "text": article["text"], "gold_source": article_gold.source,
+                        "annotators": article_gold.annotators,
+                    })
+        tables["annotations"] = _annotation_rows(snapshot, validation, split_of)
+        rows = {"articles": article_counts}
+        rows.update({name: _write(staging, name, tables[name], features[name]) for name in tables})
         quality = staging / "quality"
         quality.mkdir()
         (quality / "agreement.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")

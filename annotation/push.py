@@ -293,17 +293,7 @@ def _normalize_xml(config: str) -> str:
 
 
 def _markdown_to_html(markdown: str) -> str:
-    """Label Studio shows instructions as HTML; keep it simple and safe: escaped paragraphs and headings."""
-    from html import escape
+    """Label Studio shows instructions as HTML: CommonMark with tables, raw HTML in the source disabled."""
+    from markdown_it import MarkdownIt
 
-    blocks = []
-    for block in markdown.split("\n\n"):
-        block = block.strip()
-        if not block:
-            continue
-        if block.startswith("#"):
-            level = min(len(block) - len(block.lstrip("#")), 4)
-            blocks.append(f"<h{level}>{escape(block.lstrip('#').strip())}</h{level}>")
-        else:
-            blocks.append("<p>" + "<br/>".join(escape(line) for line in block.splitlines()) + "</p>")
-    return "\n".join(blocks)
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)

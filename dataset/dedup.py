@@ -1,14 +1,19 @@
-"""Near-duplicate clusters: syndicated copies of one story share a `dup_cluster`."""
+"""Near-duplicate clusters: syndicated copies of one story share a `dup_cluster`.
+
+Signatures are datasketch MinHashes over word 5-shingles. Candidate pairs use the same banding as
+datasketch's MinHashLSH (its bands and rows for the threshold), but only one 64-bit hash per band is
+kept per article and buckets are found by sorting, so memory is about 120 bytes an article instead
+of an in-memory hash table per band.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
 from functools import lru_cache
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
-from xxhash import xxh32_intdigest
+from xxhash import xxh32_intdigest, xxh64_intdigest
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -35,37 +40,56 @@ def signature(text: str) -> MinHash:
     return minhash
 
 
-@dataclass
+@lru_cache(maxsize=4)
+def banding(threshold: float) -> tuple[int, int]:
+    """(bands, rows) that datasketch's MinHashLSH picks for this threshold."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 class NearDuplicateIndex:
     """Add (id, text) in any order; `clusters()` names each cluster after its smallest id, so the result is order-free."""
 
-    threshold: float = THRESHOLD
-    _lsh: MinHashLSH = field(init=False)
-    _parent: dict[str, str] = field(default_factory=dict, init=False)
+    def __init__(self, threshold: float = THRESHOLD):
+        self.threshold = threshold
+        self.bands, self.rows = banding(threshold)
+        self._keys: list[str] = []
+        self._band_hashes: list[np.ndarray] = []
 
-    def __post_init__(self) -> None:
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-
-    def _find(self, key: str) -> str:
-        root = key
-        while self._parent[root] != root:
-            root = self._parent[root]
-        while self._parent[key] != root:
-            self._parent[key], key = root, self._parent[key]
-        return root
-
-    def _union(self, a: str, b: str) -> None:
-        ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            low, high = sorted((ra, rb))
-            self._parent[high] = low
+    def __len__(self) -> int:
+        return len(self._keys)
 
     def add(self, key: str, text: str) -> None:
-        minhash = signature(text)
-        self._parent[key] = key
-        for other in self._lsh.query(minhash):
-            self._union(key, other)
-        self._lsh.insert(key, minhash)
+        values = signature(text).hashvalues
+        row = np.fromiter((xxh64_intdigest(values[b * self.rows : (b + 1) * self.rows].tobytes()) for b in range(self.bands)),
+                          dtype=np.uint64, count=self.bands)
+        self._keys.append(key)
+        self._band_hashes.append(row)
 
     def clusters(self) -> dict[str, str]:
-        return {key: self._find(key) for key in self._parent}
+        count = len(self._keys)
+        if not count:
+            return {}
+        table = np.vstack(self._band_hashes)
+        parent = np.arange(count)
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for band in range(self.bands):
+            order = np.argsort(table[:, band], kind="stable")
+            column = table[order, band]
+            for position in np.flatnonzero(column[1:] == column[:-1]):
+                a, b = find(order[position]), find(order[position + 1])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        smallest: dict[int, str] = {}
+        roots = [find(i) for i in range(count)]
+        for index, root in enumerate(roots):
+            key = self._keys[index]
+            if root not in smallest or key < smallest[root]:
+                smallest[root] = key
+        return {key: smallest[root] for key, root in zip(self._keys, roots)}

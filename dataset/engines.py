@@ -225,7 +225,7 @@ def _ledger(work: Path) -> list[dict]:
 
 
 def _shard_rows(path: Path) -> Iterator[dict]:
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS):
         yield from batch.to_pylist()
 
 

@@ -116,7 +116,7 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             clusters = index.clusters()
 
             def with_clusters() -> Iterator[pa.Table]:
-                for batch in pq.ParquetFile(first_pass).iter_batches(batch_size=BATCH_ROWS):
+                for batch in pq.ParquetFile(first_pass, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS):
                     table = pa.Table.from_batches([batch])
                     column = pa.array([clusters[i] for i in table.column("id").to_pylist()], pa.string())
                     yield table.append_column(ARTICLE_SCHEMA.field("dup_cluster"), column)

@@ -166,7 +166,7 @@ class Release:
             if problems:
                 raise IntegrityError("; ".join(problems))
         for path in self.files:
-            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+            yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_size, columns=columns)
 
 
 class Store:

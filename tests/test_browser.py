@@ -2,13 +2,13 @@
 session's Label Studio, then `warta pull` and `warta export` must carry exactly what was clicked.
 
 Steps: seeds pushed with pre-annotations -> an annotator joins through the organization's invite link and
-logs in at /user/login/ -> "Label All Tasks" opens the first task with the instructions (from
+logs in at /user/login/ in the browser -> "Label All Tasks" opens the first task with the instructions (from
 annotation/guidelines.md) -> the text, every pre-annotated region and the stance choices are on screen ->
 stance NONE for `Rusia` (screenshot) -> one region relabelled, one deleted -> Submit -> pull -> export ->
 load_dataset.
 
-The annotator signs up through the invite link because Label Studio's community API ignores `password`
-on `POST /api/users/`: a user made there cannot log in, while the invite link is how annotators join.
+The annotator signs up through the invite link (an HTTP post of the sign-up form) because Label Studio's
+community API ignores `password` on `POST /api/users/`: a user made there cannot log in.
 
 The browser must be installed (`bash scripts/browser_setup.sh`, run by `make test`); a missing browser
 fails this test, it is never skipped. The labeling screen is saved to artifacts/labeling-screen.png.
@@ -17,8 +17,9 @@ fails this test, it is never skipped. The labeling screen is saved to artifacts/
 from __future__ import annotations
 
 import contextlib
+import html
 import json
-import shutil
+import re
 import signal
 import tempfile
 import time
@@ -26,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import datasets
+import httpx
 import pytest
 
 from annotation.client import Connection
@@ -113,6 +115,18 @@ def evidence_on_failure(driver, name: str):
         raise
 
 
+def join_with_invite(url: str, invite_url: str, email: str) -> None:
+    """Sign up through the organization's invite link, as the sign-up page's form does."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        page = http.get(invite_url)
+        page.raise_for_status()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        action = re.search(r'<form id="signup-form"\s+action="([^"]+)"', page.text).group(1)
+        answer = http.post(html.unescape(action), headers={"Referer": f"{url}{invite_url}"},
+                           data={"csrfmiddlewaretoken": csrf, "email": email, "password": PASSWORD})
+        assert answer.status_code == 302, f"sign-up refused ({answer.status_code}): {answer.text[:500]}"
+
+
 def spans_of(result: list[dict]) -> set[tuple[int, int, str]]:
     return {(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
             for r in result if r.get("from_name") == ENTITY_CONTROL_NAME}
@@ -171,17 +185,10 @@ def test_annotator_labels_in_the_browser_and_pull_export_carry_it(labelstudio, b
         tasks = {t.id: t for t in client.tasks.list(project=project_id, fields="all")}
         assert len(tasks) == len(list(SEEDS.glob("*.txt")))
 
-        # 2. The annotator joins through the invite link, then logs in like any returning annotator.
+        # 2. The annotator joins through the invite link, then logs in in the browser.
         email = f"annotator.{uuid.uuid4().hex[:8]}@example.org"
-        invite = client.organizations.invites.get_invite_link().invite_url
-        with evidence_on_failure(driver, "signup"):
-            driver.get(labelstudio.url + invite)
-            wait.until(EC.visibility_of_element_located((By.ID, "email"))).send_keys(email)
-            driver.find_element(By.ID, "password").send_keys(PASSWORD)
-            driver.find_element(By.CSS_SELECTOR, "#signup-form button[type=submit]").click()
-            wait.until(lambda d: "/user/signup" not in d.current_url, "sign-up did not finish")
-            driver.get(f"{labelstudio.url}/logout")
-            wait.until(lambda d: "/user/login" in d.current_url, "logging out did not lead to the login page")
+        join_with_invite(labelstudio.url, client.organizations.invites.get_invite_link().invite_url, email)
+        with evidence_on_failure(driver, "login"):
             driver.get(f"{labelstudio.url}/user/login/")
             wait.until(EC.visibility_of_element_located((By.ID, "email"))).send_keys(email)
             driver.find_element(By.ID, "password").send_keys(PASSWORD)
@@ -197,6 +204,7 @@ def test_annotator_labels_in_the_browser_and_pull_export_carry_it(labelstudio, b
             instructions = modal.find_element(By.CSS_SELECTOR, ".lsf-modal-ls__body").text
             first_line = GUIDELINES.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
             assert first_line in instructions, instructions[:300]
+            assert "**" not in instructions and "| ---" not in instructions, "the guidelines are shown as raw Markdown"
             modal.find_element(By.CSS_SELECTOR, "button[aria-label='Close modal']").click()
             wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, INSTRUCTIONS_MODAL)))
 
