@@ -94,6 +94,8 @@ def load_reference_into(connection, title: str, release, schema, folder: Path = 
             result.skipped[name] = "no pushed task for this seed"
         elif task.data.get("text") != reference.text:
             result.skipped[name] = "the pushed text differs from the reference text"
+        elif user.id in (task.annotators or []):
+            result.skipped[name] = "already has the reference annotation"
         elif (task.total_annotations or 0) + (task.cancelled_annotations or 0) > 0:
             result.skipped[name] = "already annotated by a person"
         else:
