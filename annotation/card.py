@@ -6,7 +6,6 @@ vocabulary fields are checked against the lists that ship inside the `datasets` 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 

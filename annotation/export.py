@@ -13,33 +13,22 @@ import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataset import __version__
 from dataset.records import sha256_hex
 from dataset.store import Release, Store
 
 from .agreement import AgreementReport, agreement
 from .features import config_features
 from .gold import GoldResult, adjudicate
-from .judgements import Judgement
 from .schema import LabelSchema
-from .spans import Span
 from .tokens import spans_to_iob, tokenize
 from .validate import Validation, validate
 
 SPLITS = ("train", "validation", "test")
-CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
 DEFAULT_REPO_ID = "warta/indonesian-news-ner-stance"
-CONFIG_DESCRIPTIONS = {
-    "articles": "one clean article with its metadata and the audit of removed lines",
-    "ner": "one article with gold entity spans, tokens and IOB2 tags",
-    "stance": "one article and target with the gold author stance",
-    "annotations": "one annotator's raw work on one article (pseudonymized)",
-}
 
 
 class ExportError(Exception):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from datasketch import MinHashLSH
 
 from dataset.dedup import NUM_PERM, THRESHOLD, NearDuplicateIndex, signature

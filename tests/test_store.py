@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset.pipeline import normalize_folder
-from dataset.store import IntegrityError, Store, StoreError, StoreLocked, diff_releases, write_parquet
+from dataset.store import IntegrityError, Store, StoreError, diff_releases, write_parquet
 from tests.helpers import SEEDS
 
 
