@@ -18,6 +18,7 @@ from xxhash import xxh32_intdigest, xxh64_intdigest
 SHINGLE_WORDS = 5
 NUM_PERM = 128
 THRESHOLD = 0.7
+BLOCK = 16_384
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -54,23 +55,33 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self.bands, self.rows = banding(threshold)
         self._keys: list[str] = []
-        self._band_hashes: list[np.ndarray] = []
+        self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled row by row
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def keys(self, start: int, count: int) -> list[str]:
+        return self._keys[start : start + count]
 
     def add(self, key: str, text: str) -> None:
         values = signature(text).hashvalues
         row = np.fromiter((xxh64_intdigest(values[b * self.rows : (b + 1) * self.rows].tobytes()) for b in range(self.bands)),
                           dtype=np.uint64, count=self.bands)
+        position = len(self._keys) % BLOCK
+        if position == 0:
+            self._blocks.append(np.empty((BLOCK, self.bands), dtype=np.uint64))
+        self._blocks[-1][position] = row
         self._keys.append(key)
-        self._band_hashes.append(row)
 
     def clusters(self) -> dict[str, str]:
+        return dict(zip(self._keys, self.labels()))
+
+    def labels(self) -> list[str]:
+        """The cluster of each added text, in the order they were added (a list, not a dict: flat in memory)."""
         count = len(self._keys)
         if not count:
-            return {}
-        table = np.vstack(self._band_hashes)
+            return []
+        table = np.vstack(self._blocks)[:count]
         parent = np.arange(count)
 
         def find(i: int) -> int:
@@ -92,4 +103,4 @@ class NearDuplicateIndex:
             key = self._keys[index]
             if root not in smallest or key < smallest[root]:
                 smallest[root] = key
-        return {key: smallest[root] for key, root in zip(self._keys, roots)}
+        return [smallest[root] for root in roots]

@@ -241,7 +241,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     stats = NormalizeStats()
     rejected: list[dict] = []
     warnings: list[dict] = []
-    inputs: list[dict] = []
+    inputs: list[tuple[str, str, int]] = []
     index = NearDuplicateIndex()
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -269,7 +269,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             for warning in entry["warnings"]:
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
-            inputs.append({"source_file": name, "sha256": entry["sha256"], "bytes": entry["bytes"]})
+            inputs.append((name, entry["sha256"], entry["bytes"]))
         shards = sorted((work / SHARDS).glob("*.parquet"))
         rows: list[dict] = []
         for row in heapq.merge(*(_shard_rows(p) for p in shards), key=lambda r: r["source_file"]):

@@ -60,7 +60,7 @@ def normalize_folder(
     stats = NormalizeStats()
     rejected: list[dict] = []
     warnings: list[dict] = []
-    inputs: list[dict] = []
+    inputs: list[tuple[str, str, int]] = []
     index = NearDuplicateIndex()
     sidecar_problems = load_sidecars(source).problems
     warnings.extend({"source_file": None, "warning": p} for p in sidecar_problems)
@@ -87,7 +87,7 @@ def normalize_folder(
             for warning in result.warnings:
                 warnings.append({"source_file": item.source_file, "warning": warning})
                 log.warning("%s: %s", item.source_file, warning)
-            inputs.append({"source_file": item.source_file, "sha256": article.raw_sha256, "bytes": item.size})
+            inputs.append((item.source_file, article.raw_sha256, item.size))
             index.add(article.id, article.text)
             stats.count(article)
             yield article
@@ -98,7 +98,7 @@ def normalize_folder(
 
 
 def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDuplicateIndex, stats: NormalizeStats,
-                  inputs: list[dict], rejected: list[dict], warnings: list[dict],
+                  inputs: list[tuple[str, str, int]], rejected: list[dict], warnings: list[dict],
                   version: str | None = None) -> tuple[Release | None, str]:
     """Write the records (COLUMNS_BEFORE_DEDUP batches, in source_file order) as the next release, under the lock.
 
@@ -113,12 +113,17 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             with pq.ParquetWriter(first_pass, COLUMNS_BEFORE_DEDUP, compression="none") as writer:
                 for batch in batches:
                     writer.write_batch(batch)
-            clusters = index.clusters()
+            labels = index.labels()
 
             def with_clusters() -> Iterator[pa.Table]:
+                """Rows come back in the order they were added to the index, so labels go by position."""
+                offset = 0
                 for batch in pq.ParquetFile(first_pass, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS):
                     table = pa.Table.from_batches([batch])
-                    column = pa.array([clusters[i] for i in table.column("id").to_pylist()], pa.string())
+                    if table.column("id").to_pylist() != index.keys(offset, table.num_rows):
+                        raise RuntimeError("records and near-duplicate index are out of step")
+                    column = pa.array(labels[offset : offset + table.num_rows], pa.string())
+                    offset += table.num_rows
                     yield table.append_column(ARTICLE_SCHEMA.field("dup_cluster"), column)
 
             files = write_parquet(with_clusters(), ARTICLE_SCHEMA, staging, "articles")
@@ -126,10 +131,10 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
-                "inputs": sorted(inputs, key=lambda i: i["source_file"]),
+                "inputs": ({"source_file": name, "sha256": sha, "bytes": size} for name, sha, size in sorted(inputs)),
                 "rejected": rejected,
                 "warnings": warnings,
-                "stats": {**stats.as_dict(), "dup_clusters": len(set(clusters.values()))},
+                "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},
             }
             release, message = store.publish(staging, ARTICLE_SCHEMA, files, manifest, version)
         except BaseException:

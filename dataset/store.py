@@ -114,6 +114,28 @@ def write_parquet(batches: Iterable[pa.RecordBatch | pa.Table], schema: pa.Schem
     return files
 
 
+def write_json(path: Path, document: dict) -> None:
+    """`json.dumps(document, indent=2)` to a file, but top-level iterator values (200,000 input files, say)
+    are written item by item instead of being held as one string."""
+
+    def dumps(value, indent: str) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n" + indent)
+
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("{")
+        for number, (key, value) in enumerate(document.items()):
+            handle.write(("," if number else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ")
+            if isinstance(value, Iterator):
+                empty = True
+                for item in value:
+                    handle.write(("[" if empty else ",") + "\n    " + dumps(item, "    "))
+                    empty = False
+                handle.write("[]" if empty else "\n  ]")
+            else:
+                handle.write(dumps(value, "  "))
+        handle.write("\n}\n" if document else "}\n")
+
+
 @dataclass(frozen=True)
 class Release:
     version: str
@@ -259,7 +281,7 @@ class Store:
             "files": files,
             "content_sha256": content,
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+        write_json(staging / MANIFEST, manifest)
         os.rename(staging, self.root / new_version)
         return self.release(new_version), f"wrote {new_version} ({manifest['rows']} rows)"
 
