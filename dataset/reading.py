@@ -45,7 +45,10 @@ class RawDocument:
     def read(self, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         if self.size > max_bytes:
             raise RejectedInput("too_large", f"{self.size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit for one article")
-        return self.path.read_bytes()
+        try:
+            return self.path.read_bytes()
+        except OSError as error:
+            raise RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})") from error
 
 
 def _inside(root: Path, path: Path) -> bool:

@@ -102,3 +102,20 @@ def test_strict_turns_a_rejection_into_a_failing_exit(dumps, tmp_path):
     strict = runner.invoke(cli, ["normalize", str(dumps), "--out", str(tmp_path / "b"), "--strict"])
     assert strict.exit_code == 1 and "--strict: 1 input(s) rejected" in strict.output
     assert os.path.isdir(tmp_path / "b" / "v1.0.0"), "the good articles are still written under --strict"
+
+
+def test_a_file_that_vanishes_during_the_run_is_rejected_not_fatal(dumps, tmp_path, monkeypatch):
+    from dataset import pipeline
+
+    original = pipeline.normalize_document
+
+    def vanish_first(document, max_bytes):
+        if document.source_file == "001_2bd0bd0c2dad21dd.txt":
+            document.path.unlink()
+        return original(document, max_bytes)
+
+    monkeypatch.setattr(pipeline, "normalize_document", vanish_first)
+    run = normalize_folder(dumps, tmp_path / "store")
+    assert rejected_by_file(run) == {"001_2bd0bd0c2dad21dd.txt": {
+        "source_file": "001_2bd0bd0c2dad21dd.txt", "code": "unreadable", "reason": "cannot be read (No such file or directory)"}}
+    assert run.release.manifest["rows"] == 4
