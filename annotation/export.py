@@ -24,7 +24,7 @@ from .agreement import AgreementReport, agreement
 from .features import config_features
 from .gold import GoldResult, adjudicate
 from .schema import LabelSchema
-from .tokens import spans_to_iob, tokenize
+from .tokens import spans_to_iob, token_offsets
 from .validate import Validation, validate
 
 SPLITS = ("train", "validation", "test")
@@ -166,12 +166,13 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
         for article_id, article_gold in gold.gold.items():
             article = by_id[article_id]
             split = split_of[article_id]
-            tokens = tokenize(article["text"])
-            iob = spans_to_iob(article["text"], article_gold.spans, tokens)
+            text = article["text"]
+            starts, ends = token_offsets(text)
+            iob = spans_to_iob(text, article_gold.spans)  # from the same cached offsets, no Token objects
             boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)
             tables["ner"][split].append({
-                "id": article_id, "text": article["text"], "tokens": [t.text for t in tokens],
-                "token_offsets": [[t.start, t.end] for t in tokens], "ner_tags": list(iob.tags),
+                "id": article_id, "text": text, "tokens": [text[s:e] for s, e in zip(starts, ends)],
+                "token_offsets": [[s, e] for s, e in zip(starts, ends)], "ner_tags": list(iob.tags),
                 "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article_gold.spans],
                 "gold_source": article_gold.source, "annotators": article_gold.annotators,
                 "boundary_problems": len(iob.problems), "article_release": release.version,
