@@ -18,9 +18,9 @@ class NormalizeResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _names_from(page: Page, pattern) -> list[str]:
+def _names_from(bylines: list[str], pattern) -> list[str]:
     names: list[str] = []
-    for text in page.removed_texts("byline"):
+    for text in bylines:
         match = pattern.match(text)
         if match:
             names.extend(n for n in split_names(match["names"]) if n not in names)
@@ -52,7 +52,9 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
     if sidecar and sidecar.published_at:
         published_at, published_date = sidecar.published_at, sidecar.published_at.date()
     outlet = _outlet(page, sidecar.outlet if sidecar else None)
-    credit_text = "\n".join([body, *page.removed_texts("byline")])
+    removed = page.removed()
+    bylines = [r.text for r in removed if r.rule == "byline"]
+    credit_text = "\n".join([body, *bylines])
     wire = [w for w in credited_sources(credit_text) if outlet is None or canonical_outlet(w) != outlet]
     language, score = detect_language(body)
     url = sidecar.url if sidecar else None
@@ -66,13 +68,13 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
         dateline_place=page.dateline.place if page.dateline else None,
         published_at=published_at,
         published_date=published_date,
-        authors=_names_from(page, AUTHOR_LINE),
-        editors=_names_from(page, EDITOR_LINE),
+        authors=_names_from(bylines, AUTHOR_LINE),
+        editors=_names_from(bylines, EDITOR_LINE),
         wire_sources=wire,
         language=language,
         language_score=score,
         text=body,
-        removed=page.removed(),
+        removed=removed,
     )
     return NormalizeResult(article, warnings)
 

@@ -58,9 +58,6 @@ class Page:
                 out.append(RemovedLine(line.number, line.suffix_rule, line.removed_suffix.strip()))
         return out
 
-    def removed_texts(self, rule: str) -> list[str]:
-        return [r.text for r in self.removed() if r.rule == rule]
-
 
 def clean_line(text: str) -> str:
     return SPACES.sub(" ", INVISIBLE.sub("", text)).strip()
