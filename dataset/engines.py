@@ -247,9 +247,10 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     def batches() -> Iterator[pa.RecordBatch]:
         if run is not None:
             run()
-        warnings.extend({"source_file": None, "warning": p} for p in load_sidecars(source).problems)
+        sidecar = load_sidecars(source)
+        warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
         entries = _ledger(work)
-        listed = [item[0] if isinstance(item, tuple) else item.source_file for item in discover(source, pattern)]
+        listed = [item[0] if isinstance(item, tuple) else item.source_file for item in discover(source, pattern, sidecar)]
         done = [e["source_file"] for e in entries]
         if done != listed:
             missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))

@@ -62,11 +62,11 @@ def normalize_folder(
     warnings: list[dict] = []
     inputs: list[tuple[str, str, int]] = []
     index = NearDuplicateIndex()
-    sidecar_problems = load_sidecars(source).problems
-    warnings.extend({"source_file": None, "warning": p} for p in sidecar_problems)
+    sidecar = load_sidecars(source)
+    warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
 
     def articles() -> Iterator[Article]:
-        for item in discover(source, pattern):
+        for item in discover(source, pattern, sidecar):
             stats.documents += 1
             if isinstance(item, tuple):
                 name, error = item

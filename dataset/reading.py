@@ -56,12 +56,15 @@ def _inside(root: Path, path: Path) -> bool:
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
-def discover(root: Path, pattern: str = "*.txt") -> Iterator[RawDocument | tuple[str, RejectedInput]]:
-    """Dumps under `root` in path order; a link pointing out of the tree is rejected, not followed."""
+def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
+             ) -> Iterator[RawDocument | tuple[str, RejectedInput]]:
+    """Dumps under `root` in path order; a link pointing out of the tree is rejected, not followed.
+
+    Pass the `load_sidecars(root)` a caller already has, so the tree is not searched for them twice."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
-    sidecar = load_sidecars(root)
+    sidecar = sidecar if sidecar is not None else load_sidecars(root)
     for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
         relative = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts) or path.name in SIDECAR_NAMES:
