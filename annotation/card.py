@@ -19,11 +19,11 @@ from dataset import __version__
 from dataset.store import Release, Store
 
 from .agreement import AgreementReport
+from .export import SPLITS
 from .gold import GoldResult
 from .schema import LabelSchema
 from .validate import Validation
 
-SPLITS = ("train", "validation", "test")
 CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M")]
