@@ -253,6 +253,13 @@ def tokenize(text: str) -> list[Token]:
     return _make_tokens(text, *token_offsets(text))
 
 
+_CHECKED_LABELS: set[str] = set()  # labels already found non-empty and free of whitespace
+
+
+def _longest_first(span: Span) -> tuple[int, int]:
+    return span.start, -span.end
+
+
 def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | None = None) -> IobResult:
     """IOB2 tags for `spans` over the tokens of `text` (tokenized here unless `tokens` is given).
 
@@ -278,9 +285,12 @@ def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | Non
     def token(index: int) -> Token:
         return tokens[index] if tokens is not None else Token(text[starts[index] : ends[index]], starts[index], ends[index])
 
-    for span in sorted(spans, key=lambda s: (s.start, s.start - s.end)):
-        if not span.label or any(c.isspace() for c in span.label):
-            raise ValueError(f"span {span} has an empty label or one with whitespace")
+    for span in sorted(spans, key=_longest_first):
+        label = span.label
+        if label not in _CHECKED_LABELS:
+            if not label or any(c.isspace() for c in label):
+                raise ValueError(f"span {span} has an empty label or one with whitespace")
+            _CHECKED_LABELS.add(label)
         start, end = span.start, span.end
         if start < 0 or end > text_length or start >= end:
             problems.append(BoundaryProblem(span, "out_of_range"))
@@ -306,9 +316,9 @@ def spans_to_iob(text: str, spans: Iterable[Span], tokens: Sequence[Token] | Non
             same = (first, stop) == (kept_first, kept_stop) and span.label == previous.label
             problems.append(BoundaryProblem(span, "duplicate" if same else "overlap", kept=previous))
             continue
-        tags[first] = BEGIN + span.label
+        tags[first] = BEGIN + label
         if stop - first > 1:
-            tags[first + 1 : stop] = [INSIDE + span.label] * (stop - first - 1)
+            tags[first + 1 : stop] = [INSIDE + label] * (stop - first - 1)
         kept.append(span)
         kept_first, kept_stop = first, stop
 
