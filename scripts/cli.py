@@ -221,12 +221,17 @@ def connection():
 @click.option("--project", "title", required=True, help="Label Studio project title (created or reused).")
 @click.option("--batch-size", default=1000, show_default=True, help="Tasks per import request.")
 @click.option("--targets", help="Comma-separated stance targets (default: the schema's).")
+@click.option("--full-sync", is_flag=True,
+              help="Read every task from the server even when its fingerprint says nothing changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def push(store: Path, version: str | None, title: str, batch_size: int, targets: str | None, as_json: bool) -> None:
+def push(store: Path, version: str | None, title: str, batch_size: int, targets: str | None, full_sync: bool,
+         as_json: bool) -> None:
     """Send an article release to Label Studio as tasks with pre-annotations.
 
     Re-pushing creates no duplicate: tasks are matched to articles by the ids stored in the server.
     Unannotated tasks whose text changed are updated; annotated ones are reported as drifted.
+    A re-push of an unchanged release to an unchanged project is answered from the sync file the
+    last push left in STORE, after one request that checks the project's fingerprint.
     """
     from rich.progress import Progress
 
@@ -235,7 +240,7 @@ def push(store: Path, version: str | None, title: str, batch_size: int, targets:
 
     release = Store(store).release(version)
     schema = load_schema(targets=[t.strip() for t in targets.split(",")] if targets else None)
-    pusher = Pusher(connection(), schema, state_dir=store)
+    pusher = Pusher(connection(), schema, state_dir=store, full_sync=full_sync)
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task(f"push {release.version}", total=release.manifest["rows"])
         report = pusher.push(release, title, batch_size=batch_size, progress=lambda n: bar.advance(task, n))

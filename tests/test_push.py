@@ -69,6 +69,57 @@ def test_repush_and_lost_state_create_no_duplicates(connection, seeds_store):
     assert len(tasks_of(connection, first.project_id)) == 5
 
 
+def test_noop_repush_skips_the_listing_only_while_the_server_is_unchanged(connection, seeds_store):
+    _, store, release = seeds_store
+    name = title()
+    push = lambda **options: Pusher(connection, load_schema(), state_dir=store, **options).push(release, name)
+    first = push()
+    client = connection.client()
+    assert first.sync == "listing" and first.created == 5
+    again = push()
+    assert (again.sync, again.unchanged, again.created) == ("fingerprint", 5, 0)
+    assert push(full_sync=True).sync == "listing"
+
+    victim = tasks_of(connection, first.project_id)[0]
+    client.tasks.delete(str(victim.id))
+    after_delete = push()
+    assert (after_delete.sync, after_delete.created, after_delete.unchanged) == ("listing", 1, 4)
+    assert push().sync == "fingerprint"
+
+    edited = tasks_of(connection, first.project_id)[0]
+    client.tasks.update(str(edited.id), data={**edited.data, "text": "diubah orang lain", "text_sha256": "0" * 64})
+    after_edit = push()
+    assert (after_edit.sync, after_edit.updated, after_edit.unchanged) == ("listing", 1, 4)
+    restored = client.tasks.get(str(edited.id))
+    assert restored.data["text"] == edited.data["text"]
+
+    client.projects.import_tasks(first.project_id, request=[{"data": {"text": "tugas dari alat lain"}}])
+    after_foreign = push()
+    assert (after_foreign.sync, after_foreign.created, after_foreign.unchanged) == ("listing", 0, 5)
+    assert push().sync == "fingerprint"
+    assert len(tasks_of(connection, first.project_id)) == 6
+
+
+def test_change_during_a_push_leaves_no_sync_file(connection, seeds_store):
+    _, store, release = seeds_store
+    pusher = Pusher(connection, load_schema(), state_dir=store)
+    original = pusher.fingerprint
+    interloper = {}
+
+    def fingerprint_after_another_import(project_id):
+        if not interloper:  # the import of another client lands between warta's last import and its check
+            interloper.update(connection.client().projects.import_tasks(
+                project_id, request=[{"data": {"text": "tugas lain"}}], return_task_ids=True).task_ids and {"done": 1})
+        return original(project_id)
+
+    pusher.fingerprint = fingerprint_after_another_import
+    report = pusher.push(release, title())
+    assert interloper and report.created == 5
+    assert not list((store / ".labelstudio-sync").glob("*.json"))
+    assert Pusher(connection, load_schema(), state_dir=store).push(release, connection.client().projects.get(
+        report.project_id).title).sync == "listing"
+
+
 def test_changed_release_updates_unannotated_and_reports_annotated(connection, seeds_store):
     dumps, store, release = seeds_store
     name = title()
