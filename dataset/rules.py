@@ -5,7 +5,8 @@ keeps working on outlets it has never seen. Structural decisions (headline, date
 ends) live in `page.py`; this module only recognises single lines.
 
 Patterns are lowercase and run on the lowercased line; each unanchored alternative is compiled on
-its own and starts with a literal, so the regex engine can scan for it quickly. The few patterns
+its own and starts with a literal, its "needle": a line without the needle is not searched at all
+(a substring test costs a fraction of a regex call, and most lines are prose). The few patterns
 that need capital letters are marked `cased` and run on the line as written.
 """
 
@@ -29,7 +30,62 @@ def _anywhere(*alternatives: str) -> list[re.Pattern[str]]:
 
 
 class cased(str):
-    """A pattern that needs the line's own capitals (run on the line as written, not lowercased)."""
+    """A pattern that needs the line's own capitals (run on the line as written, not lowercased).
+
+    `needle`: a string every match contains, when the pattern does not start with one."""
+
+    def __new__(cls, pattern: str, needle: str = ""):
+        made = super().__new__(cls, pattern)
+        made.needle = needle
+        return made
+
+
+def literal_prefix(pattern: re.Pattern[str]) -> str:
+    """Plain text every match of `pattern` starts with ('' if it cannot tell): `pengeluaran\\s+...` -> `pengeluaran`.
+
+    Conservative: only letters, digits, `#`, `'`, space, `-` and escaped punctuation count, a
+    quantifier takes back the character before it, and a top-level `|` means no prefix at all."""
+    if pattern.flags & re.IGNORECASE or _has_top_level_alternation(pattern.pattern):
+        return ""
+    source, prefix, i = pattern.pattern, [], 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\" and i + 1 < len(source) and not source[i + 1].isalnum():
+            literal, width = source[i + 1], 2
+        elif char.isalnum() or char in "#' -":
+            literal, width = char, 1
+        else:
+            break
+        if source[i + width : i + width + 1] in ("?", "*", "+", "{"):
+            break  # `e-?paper`: the quantified character is optional
+        prefix.append(literal)
+        i += width
+    return "".join(prefix)
+
+
+def _has_top_level_alternation(source: str) -> bool:
+    depth, i = 0, 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":  # a character class: skip to its closing bracket (a leading `]` or `^]` is literal)
+            i += 1
+            if source[i : i + 1] == "^":
+                i += 1
+            if source[i : i + 1] == "]":
+                i += 1
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 RELATED_HEADINGS, = _full(
@@ -89,11 +145,12 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
     ("caption", [
         re.compile(r"\([^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*\)\s*\.?\s*$"),
         # a slash credit names someone with a capital (`(Liputan6.com/Abdillah)`); `(pmg/rds)` is a sign-off.
-        cased(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$"),
-        cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$"),
+        cased(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$", needle="/"),
+        cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$", needle="/"),
     ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:")),
 ]
-LINE_RULES = [(rule, [(re.compile(p), True) if isinstance(p, cased) else (p, False) for p in patterns])
+LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased) else (p, False, literal_prefix(p))
+                      for p in patterns])
               for rule, patterns in LINE_RULES]
 
 # Lines that end the article when nothing article-like follows them.
@@ -113,7 +170,8 @@ def classify_line(line: str) -> str | None:
     if RELATED_HEADINGS.match(lowered):
         return "related_list"
     for rule, patterns in LINE_RULES:
-        for pattern, needs_capitals in patterns:
-            if pattern.search(line if needs_capitals else lowered):
+        for pattern, needs_capitals, needle in patterns:
+            text = line if needs_capitals else lowered
+            if needle in text and pattern.search(text):
                 return rule
     return None
