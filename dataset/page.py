@@ -59,14 +59,23 @@ class Page:
         return out
 
 
+# what SPACES would change: any of its characters other than a space, or two spaces in a row
+NEEDS_FOLDING = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]| {2}")
+
+
 def clean_line(text: str) -> str:
-    return SPACES.sub(" ", INVISIBLE.sub("", text)).strip()
+    text = INVISIBLE.sub("", text)
+    if NEEDS_FOLDING.search(text):  # SPACES.sub would rewrite every single space of a clean paragraph
+        text = SPACES.sub(" ", text)
+    return text.strip()
 
 
 def split_lines(text: str) -> list[Line]:
     """Numbered non-blank lines (1-based numbers of the decoded text), whitespace folded."""
     lines = []
     for number, raw in enumerate(text.split("\n"), start=1):
+        if not raw or raw.isspace():
+            continue
         cleaned = clean_line(raw)
         if cleaned:
             lines.append(Line(number, cleaned))

@@ -1,4 +1,8 @@
-"""The needle precheck in `classify_line` skips a regex only where it could not match."""
+"""Shortcuts taken for speed give the answers of the plain way: each is checked against it.
+
+The needle precheck in `classify_line` skips a regex only where it could not match; `clean_line`
+skips the whitespace fold only where it would change nothing; `parse_signoff` skips its searches
+only where they cannot match."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataset.page import split_lines
+from dataset.metadata import INITIALS_SIGNOFF, SIGNOFF, outlet_in, parse_signoff
+from dataset.page import INVISIBLE, SPACES, clean_line, split_lines
 from dataset.rules import LINE_RULES, literal_prefix
 from tests.helpers import SEEDS
 
@@ -62,3 +67,34 @@ def test_seed_lines_classify_the_same_without_needles():
     finally:
         rules.LINE_RULES = original
     assert with_needles == without and any(with_needles)
+
+
+LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2009\u200b\u3000\ufeff\r\x0b") + ["ant", "Rappler.com", "  "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINE_ALPHABET, max_size=30).map("".join))
+def test_clean_line_equals_the_plain_fold(text):
+    assert clean_line(text) == SPACES.sub(" ", INVISIBLE.sub("", text)).strip()
+
+
+def plain_signoff(paragraph: str):
+    match = SIGNOFF.search(paragraph)
+    if match and outlet_in(match["outlet"]):
+        return match.group(0), outlet_in(match["outlet"])
+    match = INITIALS_SIGNOFF.search(paragraph)
+    if match and paragraph[: match.start()].rstrip().endswith((".", "!", "?", "”", '"')):
+        return match.group(0), None
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINE_ALPHABET, max_size=30).map("".join))
+def test_parse_signoff_equals_the_plain_searches(text):
+    assert parse_signoff(text) == plain_signoff(text)
+
+
+@pytest.mark.parametrize("paragraph", ["Ia tiba di Moskwa. – Rappler.com", "Ia tiba di Moskwa. (ant/dwi)", "Ia tiba. (ant) ",
+                                       "Tanpa tanda apa pun."])
+def test_parse_signoff_examples_agree(paragraph):
+    assert parse_signoff(paragraph) == plain_signoff(paragraph)
