@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import os
 import re
@@ -65,9 +66,8 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
-    for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
-        relative = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(root).parts) or path.name in SIDECAR_NAMES:
+    for relative, path in _paths_in_order(root, pattern):
+        if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
             continue
         if not _inside(root, path):
             yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
@@ -75,6 +75,38 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
         if not path.is_file():
             continue
         yield RawDocument(relative, path, path.stat().st_size, sidecar.entries.get(relative, SidecarEntry()))
+
+
+def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path]]:
+    """(relative posix path, path) of what `root.rglob(pattern)` finds, sorted by that relative path.
+
+    Walked one directory at a time instead of sorting the whole listing: 200,000 `Path` objects
+    held for a sort cost about 100 MB. Sorting each directory's names, with `/` after the name of
+    a directory to descend into, gives exactly the order of the full relative paths. Hidden
+    directories are not entered (nothing under them is read anyway); a pattern with a `/` falls
+    back to the full sort."""
+    if "/" in pattern or "**" in pattern:
+        for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
+            yield path.relative_to(root).as_posix(), path
+        return
+    yield from _walk_from(root, "", pattern)
+
+
+def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str, Path]]:
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted((entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry.name)
+                             for entry in scan)
+    except PermissionError:  # as rglob: an unreadable folder lists nothing
+        return
+    for key, name in entries:
+        if key.endswith("/"):
+            if not name.startswith("."):
+                yield from _walk_from(directory / name, f"{prefix}{name}/", pattern)
+            elif fnmatch.fnmatchcase(name, pattern):
+                yield prefix + name, directory / name
+        elif fnmatch.fnmatchcase(name, pattern):
+            yield prefix + name, directory / name
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:

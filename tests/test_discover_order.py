@@ -1,0 +1,73 @@
+"""`discover` walks the input one folder at a time but lists exactly what a sorted `rglob` would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dataset.reading import _paths_in_order, discover
+
+
+def visible(relative: str) -> bool:
+    return not any(part.startswith(".") for part in relative.split("/"))
+
+
+def sorted_rglob(root: Path, pattern: str) -> list[str]:
+    """The listing discover() used to build: what rglob finds, sorted by relative posix path (hidden
+    paths and plain folders left out, as discover() leaves them)."""
+    found = [p.relative_to(root).as_posix() for p in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix())
+             if not (p.is_dir() and not p.is_symlink())]
+    return [relative for relative in found if visible(relative)]
+
+
+def walked(root: Path, pattern: str) -> list[str]:
+    return [relative for relative, path in _paths_in_order(root, pattern)
+            if not (path.is_dir() and not path.is_symlink()) and visible(relative)]
+
+
+def make(root: Path, relatives: list[str]) -> None:
+    for relative in relatives:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+
+
+def test_tricky_names_keep_the_order_of_full_paths(tmp_path):
+    make(tmp_path, ["a/x.txt", "a-b/x.txt", "a.txt", "ab.txt", "a/b/c.txt", "a/b.txt", "A/z.txt", "_/y.txt",
+                    "b/.hidden/x.txt", ".git/x.txt", "z.txt.d/q.txt", "dir.txt/inner.txt", "é/x.txt", "e/x.txt",
+                    "a/notes.md", "metadata.csv"])
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "linked-dir").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "dirlink.txt").symlink_to(tmp_path / "a", target_is_directory=True)
+    expected = sorted_rglob(tmp_path, "*.txt")
+    assert walked(tmp_path, "*.txt") == expected
+    assert "a-b/x.txt" in expected and expected.index("a-b/x.txt") < expected.index("a/x.txt")
+
+
+NAME = st.text(alphabet="ab-._/éZ0", min_size=1, max_size=8).filter(
+    lambda n: all(part not in ("", ".", "..") for part in n.split("/")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAME.map(lambda n: n + ".txt"), min_size=1, max_size=12, unique=True))
+def test_any_tree_is_listed_in_sorted_rglob_order(tmp_path_factory, relatives):
+    root = tmp_path_factory.mktemp("tree")
+    made = []
+    for relative in relatives:
+        try:
+            make(root, [relative])
+            made.append(relative)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            continue  # a name that is a folder in another path
+    assert walked(root, "*.txt") == sorted_rglob(root, "*.txt")
+
+
+@pytest.mark.parametrize("pattern", ["*.txt", "*.md", "**/*.txt", "a/*.txt"])
+def test_discover_lists_the_same_documents_for_other_patterns(tmp_path, pattern):
+    make(tmp_path, ["a/x.txt", "a/y.md", "a-b/x.txt", "a.txt", "b/c/d.md"])
+    documents = [item.source_file for item in discover(tmp_path, pattern)]
+    reference = [r for r in sorted_rglob(tmp_path, pattern) if (tmp_path / r).is_file()]
+    assert documents == reference and documents
