@@ -10,6 +10,8 @@ count, and id and update time of the most recently updated task; one cheap reque
 whose release matches that map exactly, against a project whose fingerprint has not moved, is a
 no-op without the full listing. Any import, deletion or data edit on the server moves the
 fingerprint, and any changed article in the release, sends the push back to the full listing.
+A bulk database update that bypasses Label Studio's `updated_at` (as some storage syncs do) would
+not: `Pusher(full_sync=True)` / `warta push --full-sync` always lists.
 """
 
 from __future__ import annotations
