@@ -1,12 +1,18 @@
 """`warta normalize`: a folder of dumps -> the next immutable article release.
 
 Two streaming passes keep memory flat in corpus size: the first normalizes and writes records
-without clusters while filling the near-duplicate index; the second adds `dup_cluster`.
+without clusters while filling the near-duplicate index; the second adds `dup_cluster`. The
+manifest's list of inputs waits in a temporary file, not in memory, and Arrow allocates from
+jemalloc (or the system allocator) while a release is written: pyarrow's default mimalloc pool
+keeps the pages of thousands of freed batches, 60-100 MB more at the peak than either.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -23,6 +29,56 @@ from .store import Release, Store, write_parquet
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 2_000
+
+
+class InputList:
+    """(source_file, sha256, bytes) of every article, appended in any order, kept in a temporary file.
+
+    `sorted()` gives them back sorted, streaming when they were appended in order (as `discover()`
+    lists them) and sorting in memory only when they were not."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._count = 0
+        self._last: tuple[str, str, int] | None = None
+        self._in_order = True
+
+    def append(self, item: tuple[str, str, int]) -> None:
+        if self._last is not None and item < self._last:
+            self._in_order = False
+        self._last = item
+        self._file.write(json.dumps(item) + "\n")  # ASCII: a file name with undecodable bytes survives
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _read(self) -> Iterator[tuple[str, str, int]]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            name, sha, size = json.loads(line)
+            yield name, sha, size
+        self._file.seek(0, 2)
+
+    def sorted(self) -> Iterator[tuple[str, str, int]]:
+        return self._read() if self._in_order else iter(sorted(self._read()))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@contextmanager
+def lean_arrow_pool() -> Iterator[None]:
+    """Arrow allocations go to jemalloc (else the system allocator) inside the block; the pool is restored after."""
+    previous = pa.default_memory_pool()
+    backends = pa.supported_memory_backends()
+    pool = pa.jemalloc_memory_pool() if "jemalloc" in backends else pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 @dataclass
@@ -60,7 +116,7 @@ def normalize_folder(
     stats = NormalizeStats()
     rejected: list[dict] = []
     warnings: list[dict] = []
-    inputs: list[tuple[str, str, int]] = []
+    inputs = InputList()
     index = NearDuplicateIndex()
     sidecar = load_sidecars(source)
     warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
@@ -92,13 +148,16 @@ def normalize_folder(
             stats.count(article)
             yield article
 
-    release, message = write_release(store, _batches(articles(), COLUMNS_BEFORE_DEDUP), index, stats, inputs,
-                                     rejected, warnings, version)
+    try:
+        release, message = write_release(store, _batches(articles(), COLUMNS_BEFORE_DEDUP), index, stats, inputs,
+                                         rejected, warnings, version)
+    finally:
+        inputs.close()
     return NormalizeRun(release, message, stats, rejected, warnings)
 
 
 def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDuplicateIndex, stats: NormalizeStats,
-                  inputs: list[tuple[str, str, int]], rejected: list[dict], warnings: list[dict],
+                  inputs: list[tuple[str, str, int]] | InputList, rejected: list[dict], warnings: list[dict],
                   version: str | None = None) -> tuple[Release | None, str]:
     """Write the records (COLUMNS_BEFORE_DEDUP batches, in source_file order) as the next release, under the lock.
 
@@ -106,7 +165,7 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
     `warnings` as it goes: they are read only after it is exhausted. Shared by every engine, so the same
     records give the same bytes whichever engine produced them.
     """
-    with store.lock():
+    with store.lock(), lean_arrow_pool():
         staging = store.staging()
         try:
             first_pass = staging / ".pass1.parquet"
@@ -131,7 +190,8 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
-                "inputs": ({"source_file": name, "sha256": sha, "bytes": size} for name, sha, size in sorted(inputs)),
+                "inputs": ({"source_file": name, "sha256": sha, "bytes": size}
+                           for name, sha, size in (inputs.sorted() if isinstance(inputs, InputList) else sorted(inputs))),
                 "rejected": rejected,
                 "warnings": warnings,
                 "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},
