@@ -88,6 +88,7 @@ TIMESTAMP_LINE = re.compile(
     re.IGNORECASE,
 )
 UPDATE_LABELS = {"diperbarui", "diperbaharui", "updated"}
+YEAR_DIGITS = re.compile(r"\d{4}")  # every date form of TIMESTAMP_LINE has four digits in a row
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _parse_day(text: str) -> date | None:
 
 def parse_timestamp_line(line: str) -> Timestamp | None:
     """Recognise a line that is only a page timestamp (`Kompas.com - 31/12/2021, 10:00 WIB`, `• November 24, 2024`)."""
-    if len(line) > 100:
+    if len(line) > 100 or not YEAR_DIGITS.search(line):
         return None
     match = TIMESTAMP_LINE.match(line)
     if not match:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataset.metadata import INITIALS_SIGNOFF, SIGNOFF, outlet_in, parse_signoff
+from dataset.metadata import INITIALS_SIGNOFF, SIGNOFF, TIMESTAMP_LINE, YEAR_DIGITS, outlet_in, parse_signoff
 from dataset.page import INVISIBLE, SPACES, clean_line, split_lines
 from dataset.rules import LINE_RULES, literal_prefix
 from tests.helpers import SEEDS
@@ -98,3 +98,10 @@ def test_parse_signoff_equals_the_plain_searches(text):
                                        "Tanpa tanda apa pun."])
 def test_parse_signoff_examples_agree(paragraph):
     assert parse_signoff(paragraph) == plain_signoff(paragraph)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.from_regex(TIMESTAMP_LINE))
+def test_every_timestamp_line_has_the_year_digits_the_precheck_wants(line):
+    assert TIMESTAMP_LINE.match(line)
+    assert YEAR_DIGITS.search(line)
