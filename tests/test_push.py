@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 
@@ -98,6 +99,23 @@ def test_noop_repush_skips_the_listing_only_while_the_server_is_unchanged(connec
     assert (after_foreign.sync, after_foreign.created, after_foreign.unchanged) == ("listing", 0, 5)
     assert push().sync == "fingerprint"
     assert len(tasks_of(connection, first.project_id)) == 6
+
+
+@pytest.mark.parametrize("damage", ["", "not json", "[]", '{"url": 1}', "TASKS_AS_LIST", "TASK_AS_STRING"])
+def test_damaged_sync_file_means_a_full_listing(connection, seeds_store, damage):
+    _, store, release = seeds_store
+    name = title()
+    Pusher(connection, load_schema(), state_dir=store).push(release, name)
+    path = next((store / ".labelstudio-sync").glob("*.json"))
+    sync = json.loads(path.read_text())
+    if damage == "TASKS_AS_LIST":
+        damage = json.dumps({**sync, "tasks": list(sync["tasks"])})
+    elif damage == "TASK_AS_STRING":
+        damage = json.dumps({**sync, "tasks": {article: "x" for article in sync["tasks"]}})
+    path.write_text(damage)
+    report = Pusher(connection, load_schema(), state_dir=store).push(release, name)
+    assert (report.sync, report.unchanged, report.created, report.failed) == ("listing", 5, 0, [])
+    assert json.loads(path.read_text())["tasks"] == sync["tasks"], "the next push writes a good sync file again"
 
 
 def test_change_during_a_push_leaves_no_sync_file(connection, seeds_store):
