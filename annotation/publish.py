@@ -34,6 +34,9 @@ from typing import Any
 
 import yaml
 
+from dataset.records import sha256_hex
+from dataset.store import file_sha256
+
 log = logging.getLogger(__name__)
 
 VERSION_RE = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -402,16 +405,6 @@ def _git_blob_sha1(path: Path | bytes) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path | bytes) -> str:
-    if isinstance(path, bytes):
-        return hashlib.sha256(path).hexdigest()
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _remote_state(api, repo_id: str) -> tuple[bool, str | None, dict[str, str], dict[str, Any]]:
     """(exists, main head, tags -> commit, remote files by path) of the repository."""
     from huggingface_hub.errors import RepositoryNotFoundError
@@ -438,7 +431,7 @@ def _status(source: Path | bytes, remote) -> str:
     if remote is None:
         return "new"
     if remote.lfs is not None:
-        same = _sha256(source) == remote.lfs.sha256
+        same = (sha256_hex(source) if isinstance(source, bytes) else file_sha256(source)) == remote.lfs.sha256
     else:
         same = _git_blob_sha1(source) == remote.blob_id
     return "unchanged" if same else "changed"

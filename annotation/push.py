@@ -16,7 +16,6 @@ not: `Pusher(full_sync=True)` / `warta push --full-sync` always lists.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from dataset.records import sha256_hex
 from dataset.store import Release
 
 from .client import Connection, LabelStudioError, find_project_by_title
@@ -256,7 +256,7 @@ class Pusher:
     def _sync_path(self, project_id: int) -> Path | None:
         if self.sync_dir is None:
             return None
-        server = hashlib.sha256(self.connection.url.encode()).hexdigest()[:12]
+        server = sha256_hex(self.connection.url)[:12]
         return self.sync_dir / f"{server}-{project_id}.json"
 
     def _read_sync(self, project_id: int) -> dict | None:

@@ -59,7 +59,7 @@ import pyarrow.parquet as pq
 
 from .dedup import NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_document
-from .pipeline import BATCH_ROWS, NormalizeRun, write_release
+from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
 from .records import COLUMNS_BEFORE_DEDUP
 from .store import Store
@@ -241,7 +241,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     stats = NormalizeStats()
     rejected: list[dict] = []
     warnings: list[dict] = []
-    inputs: list[tuple[str, str, int]] = []
+    inputs = InputList()
     index = NearDuplicateIndex()
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -287,7 +287,10 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             raise EngineError(f"{work}: {stats.articles} rows in {SHARDS}/ but {len(inputs)} articles in the "
                               f"{LEDGER}; the work folder is stale or incomplete: re-run the pipeline")
 
-    release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)
+    try:
+        release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)
+    finally:
+        inputs.close()
     return NormalizeRun(release, message, stats, rejected, warnings)
 
 

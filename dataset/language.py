@@ -36,7 +36,7 @@ def detect_language(text: str) -> tuple[str | None, float | None]:
         return None, None
     if sample.isupper():  # an all-capitals page reads as another language to fastText
         sample = sample.lower()
-    best = _detector().detect(sample, model="lite", k=1)
+    best = _detector().detect(sample, k=1)  # the detector's config names the bundled lite model
     if not best or best[0]["score"] <= 0:
         return None, None
     return best[0]["lang"], round(float(best[0]["score"]), 4)

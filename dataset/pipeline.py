@@ -160,7 +160,7 @@ def normalize_folder(
 
 
 def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDuplicateIndex, stats: NormalizeStats,
-                  inputs: list[tuple[str, str, int]] | InputList, rejected: list[dict], warnings: list[dict],
+                  inputs: InputList, rejected: list[dict], warnings: list[dict],
                   version: str | None = None) -> tuple[Release | None, str]:
     """Write the records (COLUMNS_BEFORE_DEDUP batches, in source_file order) as the next release, under the lock.
 
@@ -193,8 +193,7 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
-                "inputs": ({"source_file": name, "sha256": sha, "bytes": size}
-                           for name, sha, size in (inputs.sorted() if isinstance(inputs, InputList) else sorted(inputs))),
+                "inputs": ({"source_file": name, "sha256": sha, "bytes": size} for name, sha, size in inputs.sorted()),
                 "rejected": rejected,
                 "warnings": warnings,
                 "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},

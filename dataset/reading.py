@@ -80,11 +80,11 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
 def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path]]:
     """(relative posix path, path) of what `root.rglob(pattern)` finds, sorted by that relative path.
 
-    Walked one directory at a time instead of sorting the whole listing: 200,000 `Path` objects
-    held for a sort cost about 100 MB. Sorting each directory's names, with `/` after the name of
-    a directory to descend into, gives exactly the order of the full relative paths. Hidden
-    directories are not entered (nothing under them is read anyway); a pattern with a `/` falls
-    back to the full sort."""
+    Walked one directory at a time instead of holding and sorting a `Path` for every file (about
+    14 MB less at the peak at 200,000 files). Sorting each directory's names, with `/` after the
+    name of a directory to descend into, gives exactly the order of the full relative paths. Hidden
+    directories are neither entered nor listed (`discover` skips everything hidden); a pattern with
+    a `/` falls back to the full sort."""
     if "/" in pattern or "**" in pattern:
         for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
             yield path.relative_to(root).as_posix(), path
@@ -103,8 +103,6 @@ def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str
         if key.endswith("/"):
             if not name.startswith("."):
                 yield from _walk_from(directory / name, f"{prefix}{name}/", pattern)
-            elif fnmatch.fnmatchcase(name, pattern):
-                yield prefix + name, directory / name
         elif fnmatch.fnmatchcase(name, pattern):
             yield prefix + name, directory / name
 
