@@ -142,6 +142,16 @@ def test_emoji_and_non_bmp_keep_python_offsets(vanilla):
     assert result.problems == [] and iob_to_spans(result.tokens, result.tags) == [Span(11, 17, "PER"), Span(29, 34, "PER")]
 
 
+def test_lean_vocabulary_tokenizes_alike_and_still_knows_whitespace():
+    from annotation.tokens import build_tokenizer
+
+    full, lean = build_tokenizer(), build_tokenizer(lexical_attributes=False)
+    text = ALL_TEXTS[0] + "\n\n  2021 sepuluh"
+    assert [(t.text, t.idx, t.is_space) for t in lean(text)] == [(t.text, t.idx, t.is_space) for t in full(text)]
+    assert any(t.is_space for t in lean(text))
+    assert full("2021")[0].like_num and not lean("2021")[0].like_num
+
+
 def test_unicode_whitespace_is_never_a_token():
     text = "a\u00a0b\tc\u2009d\u3000e\r\nf \u00a0 g\u2028h"
     assert texts(tokenize(text)) == list("abcdefgh")
@@ -236,6 +246,67 @@ def test_a_boundary_inside_a_token_is_always_reported(case):
     result = spans_to_iob(REFERENCE[name].text, [span], TOKENS[name])
     assert BoundaryProblem(span, which, token) in result.problems
     assert result.kept == [] and set(result.tags) == {OUTSIDE_TAG}, "left out, never shifted"
+
+
+def plain_spans_to_iob(tokens: list[Token], text: str, spans: list[Span]) -> tuple[list[str], list[tuple]]:
+    """The same rules as spans_to_iob, token by token, without bisection: what it must agree with."""
+    tags, problems, owner = [OUTSIDE_TAG] * len(tokens), [], [None] * len(tokens)
+    last = None  # (covered token indices, span) of the last kept span
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.start < 0 or span.end > len(text) or span.start >= span.end:
+            problems.append(("out_of_range", span, None, None))
+            continue
+        cut = [("start", t) for t in tokens if t.start < span.start < t.end] + [("end", t) for t in tokens if t.start < span.end < t.end]
+        if cut:
+            problems.extend((kind, span, token, None) for kind, token in cut)
+            continue
+        covered = [i for i, t in enumerate(tokens) if span.start <= t.start and t.end <= span.end]
+        if not covered:
+            problems.append(("no_tokens", span, None, None))
+        elif any(owner[i] is not None for i in covered):
+            same = last is not None and covered == last[0] and span.label == last[1].label
+            problems.append(("duplicate" if same else "overlap", span, None, last[1]))
+        else:
+            for i in covered:
+                tags[i], owner[i] = ("B-" if i == covered[0] else "I-") + span.label, span
+            last = (covered, span)
+    return tags, problems
+
+
+@st.composite
+def any_spans(draw):
+    name = draw(st.sampled_from(NAMES))
+    text = REFERENCE[name].text
+    window = draw(st.integers(0, max(0, len(text) - 300)))
+    spans = [Span(start, start + length, label) for start, length, label in draw(st.lists(
+        st.tuples(st.integers(window - 2, window + 300), st.integers(-1, 40), st.sampled_from(LABELS)), max_size=25))]
+    return name, spans
+
+
+@given(any_spans())
+@PROPERTY
+def test_spans_to_iob_agrees_with_the_token_by_token_rules(case):
+    """Any spans, aligned or not, overlapping or not: tags and problems as the plain rules give them."""
+    name, spans = case
+    text = REFERENCE[name].text
+    result = spans_to_iob(text, spans)
+    tags, problems = plain_spans_to_iob(TOKENS[name], text, spans)
+    assert result.tags == tags
+    assert [(p.kind, p.span, p.token, p.kept) for p in result.problems] == problems
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from(list("()[]{}\"'`.,:;!?-–—…$€£%§+*&<>_/#@~^|°Rp")),
+                                  st.characters(blacklist_categories=("Cs",))), max_size=12))
+@PROPERTY
+def test_prefix_match_finds_what_search_finds(chunk):
+    """The tokenizer looks for prefixes with `match`, not spaCy's `search`, because every alternative is anchored."""
+    from spacy.util import compile_prefix_regex, get_lang_class
+
+    from annotation.tokens import _RUPIAH_PREFIX
+
+    pattern = compile_prefix_regex((_RUPIAH_PREFIX, *get_lang_class("id").Defaults.prefixes))
+    searched, matched = pattern.search(chunk), pattern.match(chunk)
+    assert (searched and searched.span()) == (matched and matched.span())
 
 
 def test_every_kind_of_problem_is_reported_and_left_out():
