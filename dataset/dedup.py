@@ -1,9 +1,12 @@
 """Near-duplicate clusters: syndicated copies of one story share a `dup_cluster`.
 
-Signatures are datasketch MinHashes over word 5-shingles. Candidate pairs use the same banding as
-datasketch's MinHashLSH (its bands and rows for the threshold), but only one 64-bit hash per band is
-kept per article and buckets are found by sorting, so memory is about 120 bytes an article instead
-of an in-memory hash table per band.
+Signatures are datasketch MinHashes over word 5-shingles. A shingle's 32-bit hash is built from
+its words' xxh32 hashes in numpy (a polynomial over the five, folded to 32 bits), so each word is
+hashed once instead of each shingle being joined, encoded and hashed; datasketch's affine32 scheme
+mixes such values before permuting them (it takes integer inputs with an identity hash function).
+Candidate pairs use the same banding as datasketch's MinHashLSH (its bands and rows for the
+threshold), but only one 64-bit hash per band is kept per article and buckets are found by
+sorting, so memory is about 120 bytes an article instead of an in-memory hash table per band.
 """
 
 from __future__ import annotations
@@ -20,13 +23,23 @@ NUM_PERM = 128
 THRESHOLD = 0.7
 BLOCK = 16_384
 WORD = re.compile(r"\w+", re.UNICODE)
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so each step is a bijection of the 64-bit running value
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
-    tokens = WORD.findall(text.casefold())
-    if len(tokens) < size:
-        return {" ".join(tokens).encode()} if tokens else set()
-    return {" ".join(tokens[i : i + size]).encode() for i in range(len(tokens) - size + 1)}
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> list[int]:
+    """32-bit hashes of the casefolded word `size`-shingles of `text` (one shingle of all words if fewer)."""
+    words = WORD.findall(text.casefold())
+    if not words:
+        return []
+    size = min(size, len(words))
+    hashes = np.fromiter(map(xxh32_intdigest, words), dtype=np.uint64, count=len(words))
+    count = len(words) - size + 1
+    combined = hashes[:count].copy()
+    for offset in range(1, size):
+        combined *= _MULTIPLIER
+        combined += hashes[offset : offset + count]
+    combined ^= combined >> np.uint64(32)
+    return (combined & np.uint64(0xFFFFFFFF)).tolist()
 
 
 @lru_cache(maxsize=1)
@@ -34,10 +47,14 @@ def _permutations():
     return MinHash(num_perm=NUM_PERM, seed=1).permutations
 
 
+def _empty_minhash() -> MinHash:
+    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=_permutations(), scheme="affine32")
+
+
 def signature(text: str) -> MinHash:
-    """MinHash of the word 5-shingles; the permutations are built once and shingles hashed with xxh32."""
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=xxh32_intdigest, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch(list(shingles(text)))
+    """MinHash of the word 5-shingles (`shingle_hashes`); the permutations are built once."""
+    minhash = _empty_minhash()
+    minhash.update_batch(shingle_hashes(text))
     return minhash
 
 
@@ -54,6 +71,7 @@ class NearDuplicateIndex:
     def __init__(self, threshold: float = THRESHOLD):
         self.threshold = threshold
         self.bands, self.rows = banding(threshold)
+        self._minhash = _empty_minhash()  # cleared and refilled for each text: no MinHash built per article
         self._keys: list[str] = []
         self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled row by row
 
@@ -64,7 +82,10 @@ class NearDuplicateIndex:
         return self._keys[start : start + count]
 
     def add(self, key: str, text: str) -> None:
-        values = signature(text).hashvalues
+        minhash = self._minhash
+        minhash.clear()
+        minhash.update_batch(shingle_hashes(text))
+        values = minhash.hashvalues
         row = np.fromiter((xxh64_intdigest(values[b * self.rows : (b + 1) * self.rows].tobytes()) for b in range(self.bands)),
                           dtype=np.uint64, count=self.bands)
         position = len(self._keys) % BLOCK

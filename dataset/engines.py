@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .dedup import NearDuplicateIndex
-from .normalize import NormalizeStats, normalize_document
+from .normalize import NormalizeStats, normalize_stream
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
 from .records import COLUMNS_BEFORE_DEDUP
@@ -129,7 +129,7 @@ def _define_steps() -> dict[str, type]:
                     yield Document(text="", id=item.source_file, metadata={"raw": item})
 
     class NormalizeStep(PipelineStep):
-        """`normalize_document` on each input; every outcome goes to the task's ledger, articles go on."""
+        """`normalize_document` on each input (through `normalize_stream`); every outcome goes to the task's ledger, articles go on."""
 
         name = "warta normalize_document"
         type = "🔻 - FILTER"
@@ -142,24 +142,30 @@ def _define_steps() -> dict[str, type]:
         def run(self, data=None, rank: int = 0, world_size: int = 1):
             path = Path(self.work_dir) / LEDGER / f"{rank:05d}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
+            stream = normalize_stream(data or (), self._raw, self.max_bytes)
             with path.open("w", encoding="utf-8") as ledger:
-                for document in data or ():
-                    entry, keep = self._one(document)
+                while True:
+                    with self.track_time():
+                        pair = next(stream, None)
+                    if pair is None:
+                        break
+                    entry, keep = self._entry(*pair)
                     ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
                     if keep:
-                        yield document
+                        yield pair[0]
 
-        def _one(self, document) -> tuple[dict, bool]:
+        @staticmethod
+        def _raw(document):
+            return None if "rejected" in document.metadata else document.metadata["raw"]
+
+        def _entry(self, document, result) -> tuple[dict, bool]:
             name = document.id
-            if "rejected" in document.metadata:
+            if result is None:
                 code, reason = document.metadata["rejected"]
                 return self._rejected(name, code, reason), False
+            if isinstance(result, RejectedInput):
+                return self._rejected(name, result.code, result.message), False
             raw = document.metadata["raw"]
-            with self.track_time():
-                try:
-                    result = normalize_document(raw, self.max_bytes)
-                except RejectedInput as error:
-                    return self._rejected(name, error.code, error.message), False
             article = result.article
             row = article.to_row()
             document.text = article.text

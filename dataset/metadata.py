@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -231,8 +232,10 @@ def parse_signoff(paragraph: str) -> tuple[str, str | None] | None:
 # ---- credited sources -------------------------------------------------------------------------
 
 NAME_TOKEN = r"[A-Z][\w&'-]*(?:\.[\w-]+)*"
+CREDIT_VERBS = ("dilaporkan", "melaporkan", "dikutip", "mengutip", "melansir", "dilansir", "menurut", "sumber", "laporan",
+                r"seperti\s+dikutip", r"sebagaimana\s+dikutip")
 CREDIT = re.compile(
-    r"\b(?:dilaporkan|melaporkan|dikutip|mengutip|melansir|dilansir|menurut|sumber|laporan|seperti\s+dikutip|sebagaimana\s+dikutip)"
+    r"\b(?:" + "|".join(CREDIT_VERBS) + r")"
     r"(?:\s+(?:dari|oleh|laman|situs|kantor\s+berita)){0,2}\s*:?\s+"
     r"(?P<name>(?-i:" + NAME_TOKEN + r"(?:\s+" + NAME_TOKEN + r"){0,3})|[\w-]+(?:\.[\w-]+)+)",
     re.IGNORECASE,
@@ -250,10 +253,34 @@ def _credited_name(name: str) -> str | None:
     return None
 
 
+# Where a CREDIT match can start: the first word of a verb, in lowercased text. No word's end is another's
+# start, so the matches of this pattern (literal first letters: a fast scan) are every occurrence.
+CREDIT_STARTS = re.compile("|".join(sorted({verb.split("\\")[0] for verb in CREDIT_VERBS})))
+# The only characters that re.IGNORECASE matches to an ASCII letter although str.lower() does not make
+# them one (İ ı ſ K): with one of them in the text, the lowercased text cannot show where matches start.
+CASE_FOLD_SPECIALS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def credit_matches(text: str) -> Iterator[re.Match[str]]:
+    """What `CREDIT.finditer(text)` gives, with the pattern tried only where a verb starts.
+
+    The case-insensitive search tries every position of the text (~90 µs an article); the verbs'
+    first words are found in the lowercased text by a case-sensitive scan, ~4x faster."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or CASE_FOLD_SPECIALS.search(text):
+        yield from CREDIT.finditer(text)
+        return
+    end = 0
+    for start in CREDIT_STARTS.finditer(lowered):
+        if start.start() >= end and (match := CREDIT.match(text, start.start())):
+            yield match
+            end = match.end()
+
+
 def credited_sources(text: str) -> list[str]:
     """Agencies and outlets the text credits (`Dilaporkan Reuters`, `dikutip dari BBC`, `Sumber : X.com`)."""
     found: set[str] = set()
-    for match in CREDIT.finditer(text):
+    for match in credit_matches(text):
         name = _credited_name(match["name"])
         if name:
             found.add(name)

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .dedup import NearDuplicateIndex
-from .normalize import NormalizeStats, normalize_document
-from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
+from .normalize import NormalizeStats, normalize_stream
+from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article
 from .store import Release, Store, write_parquet
 
@@ -124,23 +124,21 @@ def normalize_folder(
     sidecar = load_sidecars(source)
     warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
 
+    def document_of(item: RawDocument | tuple[str, RejectedInput]) -> RawDocument | None:
+        stats.documents += 1
+        if isinstance(item, tuple):
+            return None
+        if on_document:
+            on_document(item.source_file)
+        return item
+
     def articles() -> Iterator[Article]:
-        for item in discover(source, pattern, sidecar):
-            stats.documents += 1
-            if isinstance(item, tuple):
-                name, error = item
+        for item, result in normalize_stream(discover(source, pattern, sidecar), document_of, max_bytes):
+            if result is None or isinstance(result, RejectedInput):
+                name, error = item if result is None else (item.source_file, result)
                 rejected.append({"source_file": name, "code": error.code, "reason": error.message})
                 stats.rejected[error.code] += 1
                 log.warning("%s: rejected: %s", name, error.message)
-                continue
-            if on_document:
-                on_document(item.source_file)
-            try:
-                result = normalize_document(item, max_bytes)
-            except RejectedInput as error:
-                rejected.append({"source_file": item.source_file, "code": error.code, "reason": error.message})
-                stats.rejected[error.code] += 1
-                log.warning("%s: rejected: %s", item.source_file, error.message)
                 continue
             article = result.article
             for warning in result.warnings:

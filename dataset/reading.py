@@ -7,6 +7,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,8 +53,8 @@ class RawDocument:
             raise RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})") from error
 
 
-def _inside(root: Path, path: Path) -> bool:
-    real_root = os.path.realpath(root)
+def _inside(root: Path, path: Path, real_root: str | None = None) -> bool:
+    real_root = real_root or os.path.realpath(root)
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
@@ -66,45 +67,53 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
-    for relative, path in _paths_in_order(root, pattern):
+    real_root = os.path.realpath(root)
+    for relative, path, maybe_link in _paths_in_order(root, pattern):
         if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
             continue
-        if not _inside(root, path):
+        if maybe_link and not _inside(root, path, real_root):
             yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
             continue
-        if not path.is_file():
+        try:
+            status = path.stat()
+        except OSError:  # a dangling link inside the tree
             continue
-        yield RawDocument(relative, path, path.stat().st_size, sidecar.entries.get(relative, SidecarEntry()))
+        if stat.S_ISREG(status.st_mode):
+            yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, SidecarEntry()))
 
 
-def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path]]:
-    """(relative posix path, path) of what `root.rglob(pattern)` finds, sorted by that relative path.
+def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
+    """(relative posix path, path, maybe a link) of what `root.rglob(pattern)` finds, sorted by that relative path.
 
     Walked one directory at a time instead of holding and sorting a `Path` for every file (about
     14 MB less at the peak at 200,000 files). Sorting each directory's names, with `/` after the
     name of a directory to descend into, gives exactly the order of the full relative paths. Hidden
     directories are neither entered nor listed (`discover` skips everything hidden); a pattern with
-    a `/` falls back to the full sort."""
+    a `/` falls back to the full sort.
+
+    The walk never enters a linked folder, so only a file that is itself a link can lead out of the
+    tree: the third item says which may (from the directory listing, no system call), and only those
+    are resolved (resolving every path cost ~8 `lstat` calls a file)."""
     if "/" in pattern or "**" in pattern:
         for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
-            yield path.relative_to(root).as_posix(), path
+            yield path.relative_to(root).as_posix(), path, True
         return
     yield from _walk_from(root, "", pattern)
 
 
-def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str, Path]]:
+def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str, Path, bool]]:
     try:
         with os.scandir(directory) as scan:
-            entries = sorted((entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry.name)
-                             for entry in scan)
+            entries = sorted((entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry.name,
+                              entry.is_symlink()) for entry in scan)
     except PermissionError:  # as rglob: an unreadable folder lists nothing
         return
-    for key, name in entries:
+    for key, name, is_link in entries:
         if key.endswith("/"):
             if not name.startswith("."):
                 yield from _walk_from(directory / name, f"{prefix}{name}/", pattern)
         elif fnmatch.fnmatchcase(name, pattern):
-            yield prefix + name, directory / name
+            yield prefix + name, directory / name, is_link
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:

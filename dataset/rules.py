@@ -153,6 +153,26 @@ LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased) el
                       for p in patterns])
               for rule, patterns in LINE_RULES]
 
+
+
+def anchored_union(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches at a line's start exactly when one of `patterns` (each `^`-anchored) does.
+
+    A prose line fails it at its first characters, in one call instead of one per pattern; the
+    shared bullet prefix is tried once."""
+    bulleted = [p.pattern[len(BULLET):] for p in patterns if p.pattern.startswith(BULLET)]
+    others = [p.pattern[1:] for p in patterns if not p.pattern.startswith(BULLET)]
+    return re.compile("^(?:" + "|".join([BULLET[1:] + "(?:" + "|".join(bulleted) + ")", *others]) + ")")
+
+
+# lowercase patterns that can only match at the line's start; a line that fails their union skips them all
+ANCHORED = frozenset(p for _, patterns in LINE_RULES for p, cased_, _ in patterns
+                     if not cased_ and p.pattern.startswith("^") and not _has_top_level_alternation(p.pattern))
+ANCHORED_UNION = anchored_union([RELATED_HEADINGS, *sorted(ANCHORED, key=lambda p: p.pattern)])
+# per rule, in order: its anchored patterns (tried only after the union matched), then the others
+_CHECKS = [(rule, [p for p, _, _ in patterns if p in ANCHORED], [entry for entry in patterns if entry[0] not in ANCHORED])
+           for rule, patterns in LINE_RULES]
+
 # Lines that end the article when nothing article-like follows them.
 TAIL_RULES = frozenset({"related_list", "comment_prompt", "embed", "navigation", "signoff"})
 
@@ -167,10 +187,15 @@ def classify_line(line: str) -> str | None:
     if line.count(" ") >= MAX_FURNITURE_WORDS:
         return None
     lowered = line.lower()
-    if RELATED_HEADINGS.match(lowered):
+    at_start = ANCHORED_UNION.match(lowered) is not None
+    if at_start and RELATED_HEADINGS.match(lowered):
         return "related_list"
-    for rule, patterns in LINE_RULES:
-        for pattern, needs_capitals, needle in patterns:
+    for rule, anchored, others in _CHECKS:
+        if at_start:
+            for pattern in anchored:
+                if pattern.search(lowered):
+                    return rule
+        for pattern, needs_capitals, needle in others:
             text = line if needs_capitals else lowered
             if needle in text and pattern.search(text):
                 return rule

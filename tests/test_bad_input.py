@@ -105,16 +105,16 @@ def test_strict_turns_a_rejection_into_a_failing_exit(dumps, tmp_path):
 
 
 def test_a_file_that_vanishes_during_the_run_is_rejected_not_fatal(dumps, tmp_path, monkeypatch):
-    from dataset import pipeline
+    from dataset import normalize
 
-    original = pipeline.normalize_document
+    original = normalize.normalize_document
 
-    def vanish_first(document, max_bytes):
+    def vanish_first(document, max_bytes, **options):
         if document.source_file == "001_2bd0bd0c2dad21dd.txt":
             document.path.unlink()
-        return original(document, max_bytes)
+        return original(document, max_bytes, **options)
 
-    monkeypatch.setattr(pipeline, "normalize_document", vanish_first)
+    monkeypatch.setattr(normalize, "normalize_document", vanish_first)
     run = normalize_folder(dumps, tmp_path / "store")
     assert rejected_by_file(run) == {"001_2bd0bd0c2dad21dd.txt": {
         "source_file": "001_2bd0bd0c2dad21dd.txt", "code": "unreadable", "reason": "cannot be read (No such file or directory)"}}

@@ -24,7 +24,7 @@ def sorted_rglob(root: Path, pattern: str) -> list[str]:
 
 
 def walked(root: Path, pattern: str) -> list[str]:
-    return [relative for relative, path in _paths_in_order(root, pattern)
+    return [relative for relative, path, _ in _paths_in_order(root, pattern)
             if not (path.is_dir() and not path.is_symlink()) and visible(relative)]
 
 
@@ -71,3 +71,24 @@ def test_discover_lists_the_same_documents_for_other_patterns(tmp_path, pattern)
     documents = [item.source_file for item in discover(tmp_path, pattern)]
     reference = [r for r in sorted_rglob(tmp_path, pattern) if (tmp_path / r).is_file()]
     assert documents == reference and documents
+
+
+def test_only_links_are_resolved(tmp_path, monkeypatch):
+    """Resolving every path cost ~8 lstat calls a file: only the root and files that are links are resolved."""
+    import os
+
+    from dataset import reading
+
+    make(tmp_path / "in", ["a.txt", "b/c.txt", "b/d/e.txt"])
+    (tmp_path / "secret.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "in" / "b" / "inside.txt").symlink_to(tmp_path / "in" / "a.txt")
+    (tmp_path / "in" / "b" / "outside.txt").symlink_to(tmp_path / "secret.txt")
+    (tmp_path / "in" / "b" / "dangling.txt").symlink_to(tmp_path / "in" / "gone.txt")
+    resolved = []
+    real = os.path.realpath
+    monkeypatch.setattr(reading.os.path, "realpath", lambda path: resolved.append(str(path)) or real(path))
+    items = list(discover(tmp_path / "in", "*.txt"))
+    documents = [item.source_file for item in items if not isinstance(item, tuple)]
+    assert documents == ["a.txt", "b/c.txt", "b/d/e.txt", "b/inside.txt"]
+    assert [(name, error.code) for name, error in (i for i in items if isinstance(i, tuple))] == [("b/outside.txt", "outside_input")]
+    assert sorted(Path(p).name for p in resolved if Path(p).name.endswith(".txt")) == ["dangling.txt", "inside.txt", "outside.txt"]

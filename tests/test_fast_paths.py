@@ -1,6 +1,7 @@
 """Shortcuts taken for speed give the answers of the plain way: each is checked against it.
 
-The needle precheck in `classify_line` skips a regex only where it could not match; `clean_line`
+The needle precheck in `classify_line` skips a regex only where it could not match, as does the
+one union of the patterns anchored at the line's start; `clean_line`
 skips the whitespace fold only where it would change nothing; `parse_signoff` skips its searches
 only where they cannot match."""
 
@@ -12,9 +13,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataset.metadata import INITIALS_SIGNOFF, SIGNOFF, TIMESTAMP_LINE, YEAR_DIGITS, outlet_in, parse_signoff
+from dataset.metadata import (
+    CASE_FOLD_SPECIALS,
+    CREDIT,
+    CREDIT_STARTS,
+    INITIALS_SIGNOFF,
+    SIGNOFF,
+    TIMESTAMP_LINE,
+    YEAR_DIGITS,
+    credit_matches,
+    outlet_in,
+    parse_signoff,
+)
 from dataset.page import INVISIBLE, SPACES, clean_line, split_lines
-from dataset.rules import LINE_RULES, literal_prefix
+from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, RELATED_HEADINGS, classify_line, literal_prefix
 from tests.helpers import SEEDS
 
 NEEDLED = [(rule, pattern, needle) for rule, patterns in LINE_RULES for pattern, _, needle in patterns if needle]
@@ -55,18 +67,48 @@ def test_every_match_contains_its_needle(rule, pattern, needle, data):
     assert needle in line
 
 
-def test_seed_lines_classify_the_same_without_needles():
-    from dataset import rules
+def plain_classify(line: str) -> str | None:
+    """classify_line without shortcuts: every pattern searched in order, no needles, no union."""
+    if line.count(" ") >= MAX_FURNITURE_WORDS:
+        return None
+    if RELATED_HEADINGS.match(line.lower()):
+        return "related_list"
+    for rule, patterns in LINE_RULES:
+        if any(pattern.search(line if cased_ else line.lower()) for pattern, cased_, _ in patterns):
+            return rule
+    return None
 
+
+def test_seed_lines_classify_the_same_the_plain_way():
     lines = [line.text for path in sorted(SEEDS.glob("*.txt")) for line in split_lines(path.read_text(encoding="utf-8"))]
-    with_needles = [rules.classify_line(line) for line in lines]
-    original = rules.LINE_RULES
-    rules.LINE_RULES = [(rule, [(p, c, "") for p, c, _ in patterns]) for rule, patterns in original]
-    try:
-        without = [rules.classify_line(line) for line in lines]
-    finally:
-        rules.LINE_RULES = original
-    assert with_needles == without and any(with_needles)
+    classified = [classify_line(line) for line in lines]
+    assert classified == [plain_classify(line) for line in lines] and any(classified)
+
+
+ANCHORED_LIST = sorted(ANCHORED, key=lambda p: p.pattern)
+
+
+def test_most_line_patterns_are_in_the_anchored_union():
+    assert len(ANCHORED) >= 12 and all(p.pattern.startswith("^") for p in ANCHORED)
+
+
+@pytest.mark.parametrize("pattern", [RELATED_HEADINGS, *ANCHORED_LIST], ids=lambda p: p.pattern[22:45])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_anchored_union_matches_whenever_a_member_does(pattern, data):
+    line = data.draw(st.from_regex(pattern, fullmatch=False))
+    assert pattern.search(line) and ANCHORED_UNION.match(line)
+    assert classify_line(line) == plain_classify(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["baca", " juga", ":", "- ", "• ", "komentar", "iklan", "foto", "halaman", " 2", "video",
+                                 "x", " ", "penulis", "share", "#", "bacaan 3 menit", "(reporter: a)", ".", "ringkasan ai"]),
+                max_size=8).map("".join))
+def test_anchored_union_matches_only_when_a_member_does(line):
+    members = [RELATED_HEADINGS, *ANCHORED_LIST]
+    assert (ANCHORED_UNION.match(line) is not None) == any(p.search(line) for p in members)
+    assert classify_line(line) == plain_classify(line)
 
 
 LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2009\u200b\u3000\ufeff\r\x0b") + ["ant", "Rappler.com", "  "])
@@ -76,6 +118,13 @@ LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2009\u200b\u3000\
 @given(st.lists(LINE_ALPHABET, max_size=30).map("".join))
 def test_clean_line_equals_the_plain_fold(text):
     assert clean_line(text) == SPACES.sub(" ", INVISIBLE.sub("", text)).strip()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(LINE_ALPHABET, st.sampled_from(["\n", "\n\n", " \n\t", "\u200b\n"])), max_size=40).map("".join))
+def test_split_lines_cleans_each_line_as_clean_line_does(text):
+    plain = [(number, clean_line(raw)) for number, raw in enumerate(text.split("\n"), start=1) if clean_line(raw)]
+    assert [(line.number, line.text) for line in split_lines(text)] == plain
 
 
 def plain_signoff(paragraph: str):
@@ -105,3 +154,65 @@ def test_parse_signoff_examples_agree(paragraph):
 def test_every_timestamp_line_has_the_year_digits_the_precheck_wants(line):
     assert TIMESTAMP_LINE.match(line)
     assert YEAR_DIGITS.search(line)
+
+
+CREDIT_FRAGMENTS = st.sampled_from(
+    ["Dilaporkan", "dilaporkan", "MENURUT", "menurut", "Sumber", "sumber", "laporan", "Melansir", "dikutip", "Seperti",
+     "seperti", "sebagaimana", " ", "  ", "\n", ":", " dari", " oleh", " kantor berita", " Reuters", " AFP", " CNN.com",
+     " Kompas", "x", "ſumber", "İ", "ı", "K", "dilansir", ".", ",", "é", "Xinhua", " laman", "mengutip", "melaporkan"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(CREDIT_FRAGMENTS, max_size=14).map("".join))
+def test_credit_matches_are_finditers(text):
+    assert [m.span() for m in credit_matches(text)] == [m.span() for m in CREDIT.finditer(text)]
+
+
+def test_no_credit_start_word_ends_where_another_begins():
+    """Else the non-overlapping scan for start words could hide a start inside another word."""
+    words = CREDIT_STARTS.pattern.split("|")
+    assert not [(a, b) for a in words for b in words for k in range(1, len(a)) if b.startswith(a[k:])]
+
+
+def test_case_fold_specials_are_all_such_characters():
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    specials = [chr(c) for c in range(0x80, 0x110000)
+                if letter.match(chr(c)) or (chr(c).lower().isascii() and chr(c).lower().isalpha())]
+    assert specials and all(CASE_FOLD_SPECIALS.fullmatch(c) for c in specials)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 256])
+def test_normalize_stream_gives_what_normalize_document_gives(tmp_path, chunk):
+    """Languages named a chunk at a time, rejections and passed-through items in place, order kept."""
+    import shutil
+
+    from dataset.normalize import normalize_document, normalize_stream
+    from dataset.reading import RejectedInput, discover
+
+    for path in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "0-empty.txt").write_bytes(b"")
+    (tmp_path / "zz-binary.txt").write_bytes(b"\x00\x01\x02" * 50)
+    items = list(discover(tmp_path)) + [("passed-through", None)]
+
+    def plain(item):
+        try:
+            return normalize_document(item)
+        except RejectedInput as error:
+            return error
+
+    def document_of(item):
+        return None if isinstance(item, tuple) else item
+
+    streamed = list(normalize_stream(items, document_of, chunk=chunk))
+    assert [item for item, _ in streamed] == items
+    outcomes = [outcome for _, outcome in streamed]
+    expected = [None if isinstance(item, tuple) else plain(item) for item in items]
+    assert [type(o).__name__ for o in outcomes] == [type(e).__name__ for e in expected]
+    assert sum(isinstance(o, RejectedInput) for o in outcomes) == 2
+    for outcome, wanted in zip(outcomes, expected):
+        if isinstance(wanted, RejectedInput):
+            assert (outcome.code, outcome.message) == (wanted.code, wanted.message)
+        elif wanted is not None:
+            assert outcome.article == wanted.article and outcome.warnings == wanted.warnings
+            assert outcome.article.language == "id"
