@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .metadata import Dateline, Timestamp, parse_dateline, parse_signoff, parse_timestamp_line
 from .records import RemovedLine
-from .rules import INLINE_READ_MORE, TAIL_RULES, classify_line
+from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
 HEADER_SEARCH = 15
 SENTENCE_END = ("." , "!", "?", "…", '"', "”", "’", ")")
@@ -112,13 +112,13 @@ def analyse(text: str) -> Page:
 
 
 def mark_line_rules(page: Page) -> None:
-    for line in page.lines:
+    for line, rule in zip(page.lines, classify_lines([line.text for line in page.lines])):
         stamp = parse_timestamp_line(line.text)
         if stamp is not None:
             line.rule = "timestamp"
             page.timestamps.append(stamp)
             continue
-        line.rule = classify_line(line.text)
+        line.rule = rule
 
 
 def mark_duplicates(page: Page) -> None:

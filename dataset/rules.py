@@ -25,8 +25,17 @@ def _start(*alternatives: str) -> list[re.Pattern[str]]:
     return [re.compile(BULLET + r"(?:" + "|".join(alternatives) + r")")]
 
 
-def _anywhere(*alternatives: str) -> list[re.Pattern[str]]:
-    return [re.compile(alternative) for alternative in alternatives]
+def _anywhere(*alternatives: str) -> list[re.Pattern[str] | needled]:
+    return [alternative if isinstance(alternative, needled) else re.compile(alternative) for alternative in alternatives]
+
+
+class needled(str):
+    """A lowercase pattern with a `needle` every match contains, where its own first literal is weak (`e-?paper`)."""
+
+    def __new__(cls, pattern: str, needle: str):
+        made = super().__new__(cls, pattern)
+        made.needle = needle
+        return made
 
 
 class cased(str):
@@ -108,7 +117,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         r"bandar\s+(?:togel|judi)\b", r"maxwin\b", r"scatter\s+hitam\b")),
     ("ai_summary", _anywhere(
         r"ringkasan\s+(?:yang\s+)?(?:dibuat|dihasilkan)\s+(?:oleh\s+)?(?:ai|kecerdasan\s+buatan)",
-        r"ai[- ]generated\s+summary", r"kecerdasan\s+buatan[- ]generated\s+summary", r"summary\s+(?:was\s+)?generated\s+by\s+ai\b",
+        needled(r"ai[- ]generated\s+summary", "generated"), r"kecerdasan\s+buatan[- ]generated\s+summary", r"summary\s+(?:was\s+)?generated\s+by\s+ai\b",
     ) + [re.compile(r"^\s*ringkasan\s+ai\s*:?\s*$")]),
     ("read_more", _start(
         r"(?:baca|lihat|simak|cek)\s+(?:juga|pula|selengkapnya)\s*:",
@@ -127,15 +136,15 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
     ("reading_time", _full(
         r"(?:bacaan|waktu\s+baca|lama\s+baca)\s*:?\s*\d+\s*menit", r"\d+\s*(?:menit|min(?:ute)?s?)\s+(?:baca|bacaan|read)")),
     ("byline", _start(r"(?:editor|penulis|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
-        + [cased(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$")]
+        + [cased(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$", needle="umber")]
         + _start(r"laporan\s+(?:wartawan|reporter|koresponden)\b")
         + [re.compile(r"^\s*\(\s*(?:reporter|penulis|editor)\s*:.*\)\s*$")]),
     ("ad", _full(
         r"advertisement|advertorial|iklan|ads|close\s+ads|scroll\s+to\s+continue(?:\s+with\s+content)?",
         r"konten\s+premium|premium\s+content|sponsored(?:\s+content)?|konten\s+bersponsor")
-        + _anywhere(r"tanpa\s+iklan", r"silakan\s+login", r"google\s+news\b", r"wa\s+channel\b", r"whatsapp\s+channel",
-                    r"saluran\s+whatsapp", r"e-?paper\b", r"untuk\s+mengetahui\s+kebenaran\s+informasi",
-                    r"whatsapp\s+ke\s+nomor", r"wa\s+ke\s+nomor")
+        + _anywhere(r"tanpa\s+iklan", r"silakan\s+login", r"google\s+news\b", needled(r"wa\s+channel\b", "channel"), r"whatsapp\s+channel",
+                    r"saluran\s+whatsapp", needled(r"e-?paper\b", "paper"), r"untuk\s+mengetahui\s+kebenaran\s+informasi",
+                    r"whatsapp\s+ke\s+nomor", needled(r"wa\s+ke\s+nomor", "nomor"))
         + [re.compile(BULLET + r"(?:langganan\b|scan\s+qr\b|dapatkan\s+(?:update|informasi|berita|notifikasi)\b"
                       r"|ikuti\s+(?:kami|berita|kanal|channel)\b|download\s+aplikasi\b|unduh\s+aplikasi\b)")]),
     ("embed", _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b")),
@@ -149,7 +158,9 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$", needle="/"),
     ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:")),
 ]
-LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased) else (p, False, literal_prefix(p))
+LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased)
+                      else (re.compile(p), False, p.needle) if isinstance(p, needled)
+                      else (p, False, literal_prefix(p))
                       for p in patterns])
               for rule, patterns in LINE_RULES]
 
@@ -184,18 +195,39 @@ MAX_FURNITURE_WORDS = 35
 
 def classify_line(line: str) -> str | None:
     """The rule that removes this line on its own, or None when the line could be article text."""
-    if line.count(" ") >= MAX_FURNITURE_WORDS:
-        return None
-    lowered = line.lower()
-    at_start = ANCHORED_UNION.match(lowered) is not None
-    if at_start and RELATED_HEADINGS.match(lowered):
-        return "related_list"
-    for rule, anchored, others in _CHECKS:
+    return classify_lines([line])[0]
+
+
+def classify_lines(lines: list[str]) -> list[str | None]:
+    """`classify_line` of each line of one page, with two shortcuts that give the same answers.
+
+    The anchored patterns run only on lines that match their union, and a pattern whose needle is
+    nowhere on the page is not tried on any of its lines: a prose line mostly costs one `match`."""
+    lowered = [line.lower() for line in lines]
+    page, page_lowered = "\n".join(lines), "\n".join(lowered)
+    checks = [(rule, anchored, [entry for entry in others if entry[2] in (page if entry[1] else page_lowered)])
+              for rule, anchored, others in _CHECKS]
+    any_present = any(present for _, _, present in checks)
+    result: list[str | None] = []
+    for line, low in zip(lines, lowered):
+        rule_found = None
+        if line.count(" ") < MAX_FURNITURE_WORDS:
+            at_start = ANCHORED_UNION.match(low) is not None
+            if at_start and RELATED_HEADINGS.match(low):
+                rule_found = "related_list"
+            elif at_start or any_present:
+                rule_found = _first_rule(line, low, at_start, checks)
+        result.append(rule_found)
+    return result
+
+
+def _first_rule(line: str, lowered: str, at_start: bool, checks) -> str | None:
+    for rule, anchored, present in checks:
         if at_start:
             for pattern in anchored:
                 if pattern.search(lowered):
                     return rule
-        for pattern, needs_capitals, needle in others:
+        for pattern, needs_capitals, needle in present:
             text = line if needs_capitals else lowered
             if needle in text and pattern.search(text):
                 return rule

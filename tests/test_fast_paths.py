@@ -26,7 +26,7 @@ from dataset.metadata import (
     parse_signoff,
 )
 from dataset.page import INVISIBLE, SPACES, clean_line, split_lines
-from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, RELATED_HEADINGS, classify_line, literal_prefix
+from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, RELATED_HEADINGS, classify_line, classify_lines, literal_prefix
 from tests.helpers import SEEDS
 
 NEEDLED = [(rule, pattern, needle) for rule, patterns in LINE_RULES for pattern, _, needle in patterns if needle]
@@ -83,6 +83,27 @@ def test_seed_lines_classify_the_same_the_plain_way():
     lines = [line.text for path in sorted(SEEDS.glob("*.txt")) for line in split_lines(path.read_text(encoding="utf-8"))]
     classified = [classify_line(line) for line in lines]
     assert classified == [plain_classify(line) for line in lines] and any(classified)
+
+
+def test_seed_pages_classify_the_same_the_plain_way():
+    """classify_lines skips, page by page, the patterns whose needle is nowhere on the page."""
+    for path in sorted(SEEDS.glob("*.txt")):
+        lines = [line.text for line in split_lines(path.read_text(encoding="utf-8"))]
+        assert classify_lines(lines) == [plain_classify(line) for line in lines]
+
+
+PAGE_LINES = st.sampled_from([
+    "Presiden Joko Widodo meresmikan jembatan baru di Samarinda pada Senin.", "Baca juga: Putin dan Biden bicara",
+    "Ikuti kami di Google News", "Tanpa iklan, langganan e-paper", "untuk mengetahui kebenaran informasi, hubungi WA ke nomor",
+    "Sumber Reuters", "sumber: AFP", "(Foto: Istimewa)", "Putin di Kremlin (Reuters/Sputnik)", "Data SGP hari ini",
+    "Jakarta/ Antara - Rapat", "ringkasan ai", "Berita Terkait", "2 menit baca", "Halaman 1 2 3", "(ant/dwi)",
+    "Tulis komentar", "   ", "x", "Data dan situs resmi untuk semua", "AI-generated summary", "slot gacor maxwin"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PAGE_LINES, max_size=12))
+def test_pages_classify_the_same_the_plain_way(lines):
+    assert classify_lines(lines) == [plain_classify(line) for line in lines]
 
 
 ANCHORED_LIST = sorted(ANCHORED, key=lambda p: p.pattern)
