@@ -94,11 +94,10 @@ class NormalizeRun:
 
 
 def _batches(articles: Iterable[Article], schema: pa.Schema, size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Record batches of `schema`'s columns (`from_pylist` takes those and ignores a row's other keys)."""
     rows: list[dict] = []
-    names = schema.names
     for article in articles:
-        row = article.to_row()
-        rows.append({name: row[name] for name in names})
+        rows.append(article.to_row())
         if len(rows) >= size:
             yield pa.RecordBatch.from_pylist(rows, schema=schema)
             rows = []

@@ -6,8 +6,11 @@ ends) live in `page.py`; this module only recognises single lines.
 
 Patterns are lowercase and run on the lowercased line; each unanchored alternative is compiled on
 its own and starts with a literal, its "needle": a line without the needle is not searched at all
-(a substring test costs a fraction of a regex call, and most lines are prose). The few patterns
-that need capital letters are marked `cased` and run on the line as written.
+(a substring test costs a fraction of a regex call, and most lines are prose); `needled` gives a
+pattern a better needle than its first literal. The patterns anchored at the line's start are
+tried only on lines that match their union, and `classify_lines` skips, for a whole page, every
+pattern whose needle is nowhere on it. The few patterns that need capital letters are marked
+`cased` and run on the line as written.
 """
 
 from __future__ import annotations
@@ -163,7 +166,6 @@ LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased)
                       else (p, False, literal_prefix(p))
                       for p in patterns])
               for rule, patterns in LINE_RULES]
-
 
 
 def anchored_union(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
