@@ -21,7 +21,7 @@ SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 INVISIBLE = re.compile(r"[\u200b\ufeff\u2060\u00ad]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     number: int
     text: str
@@ -97,7 +97,7 @@ def is_title_case(text: str) -> bool:
 
 def is_paragraph_shaped(text: str) -> bool:
     n = words(text)
-    return not is_title_case(text) and (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END)))
+    return (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not is_title_case(text)
 
 
 def analyse(text: str) -> Page:
