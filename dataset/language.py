@@ -4,9 +4,9 @@ Why this model: on whole news articles it separates Indonesian from Malay better
 trigram models restricted to Indonesian, Malay and English (3,000 of 3,000 synthetic Indonesian
 articles against 2,991, at 1,000 characters), and it is about 3x cheaper per article. It reads the
 first 600 characters: as many articles come out Indonesian as at 1,000 (3,000 of 3,000; 2,997 at
-400), as many of spaCy's example paragraphs in 68 languages are named right (57), at 60% of the cost. It knows 176
-languages, so a Javanese or Sundanese page is named as such instead of being forced into one of
-three. It is weaker on a single sentence, where Indonesian and Malay blur for every model; pages
+400), as many of spaCy's example paragraphs in 68 languages are named right (57), at 60% of the
+cost. It knows 176 languages, so a Javanese or Sundanese page is named as such instead of being
+forced into one of three. It is weaker on a single sentence, where Indonesian and Malay blur for every model; pages
 with fewer than three words get no language at all.
 
 Only the bundled lite model is ever loaded: the large one would be downloaded, and nothing here may

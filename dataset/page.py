@@ -63,22 +63,25 @@ class Page:
 NEEDS_FOLDING = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]| {2}")
 
 
-def clean_line(text: str) -> str:
+def _fold(text: str) -> str:
+    """Invisible characters removed and runs of spaces folded to one; newlines are left alone."""
     text = INVISIBLE.sub("", text)
     if NEEDS_FOLDING.search(text):  # SPACES.sub would rewrite every single space of a clean paragraph
         text = SPACES.sub(" ", text)
-    return text.strip()
+    return text
+
+
+def clean_line(text: str) -> str:
+    return _fold(text).strip()
 
 
 def split_lines(text: str) -> list[Line]:
     """Numbered non-blank lines (1-based numbers of the decoded text), each as `clean_line` gives it.
 
-    Cleaned as one text before splitting (neither pattern touches a newline): two regex passes a
+    Folded as one text before splitting (neither pattern touches a newline): two regex passes a
     page instead of two a line."""
-    text = INVISIBLE.sub("", text)
-    if NEEDS_FOLDING.search(text):
-        text = SPACES.sub(" ", text)
-    return [Line(number, cleaned) for number, raw in enumerate(text.split("\n"), start=1) if (cleaned := raw.strip())]
+    return [Line(number, cleaned) for number, raw in enumerate(_fold(text).split("\n"), start=1)
+            if (cleaned := raw.strip())]
 
 
 def words(text: str) -> int:
