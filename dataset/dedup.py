@@ -1,9 +1,14 @@
 """Near-duplicate clusters: syndicated copies of one story share a `dup_cluster`.
 
-Signatures are datasketch MinHashes over word 5-shingles. A shingle's 32-bit hash is built from
-its words' xxh32 hashes in numpy (a polynomial over the five, folded to 32 bits), so each word is
-hashed once instead of each shingle being joined, encoded and hashed; datasketch's affine32 scheme
-mixes such values before permuting them (it takes integer inputs with an identity hash function).
+Signatures are datasketch MinHashes (affine32 scheme) over word 5-shingles, computed for a batch of
+texts at once so that no step is a Python loop over words or shingles:
+- Arrow lowercases the batch, splits it at whitespace and trims punctuation off the words;
+- each distinct word of the batch is hashed once with xxh32;
+- a shingle's hash is a polynomial over its five word hashes, folded to 32 bits;
+- datasketch's affine32 update (premix, permute, column minimum) runs over all shingles of many
+  texts in one numpy expression, reduced per text.
+`signature(text)` is the same signature as a datasketch `MinHash` (its `update_batch` over
+`shingle_hashes(text)`), and a test holds the batch to it.
 Candidate pairs use the same banding as datasketch's MinHashLSH (its bands and rows for the
 threshold), but only one 64-bit hash per band is kept per article and buckets are found by
 sorting, so memory is about 120 bytes an article instead of an in-memory hash table per band.
@@ -11,51 +16,119 @@ sorting, so memory is about 120 bytes an article instead of an in-memory hash ta
 
 from __future__ import annotations
 
-import re
+import string
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from datasketch import MinHash, MinHashLSH
-from xxhash import xxh32_intdigest, xxh64_intdigest
+from datasketch.minhash import _fmix
+from xxhash import xxh32_intdigest
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
 THRESHOLD = 0.7
 BLOCK = 16_384
-WORD = re.compile(r"\w+", re.UNICODE)
+PENDING = 256  # texts signed together by NearDuplicateIndex
+MAX_SHINGLES = 1_024  # shingles permuted in one numpy expression: (128 x 1,024) uint32 is 512 KB, cache-sized
+PUNCTUATION = string.punctuation + "‘’‚‛“”„‟«»‹›–—―‐‑…·•¡¿"
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so each step is a bijection of the 64-bit running value
 
 
-def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> list[int]:
-    """32-bit hashes of the casefolded word `size`-shingles of `text` (one shingle of all words if fewer)."""
-    words = WORD.findall(text.casefold())
-    if not words:
-        return []
-    size = min(size, len(words))
-    hashes = np.fromiter(map(xxh32_intdigest, words), dtype=np.uint64, count=len(words))
-    count = len(words) - size + 1
+def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """xxh32 of every word of every text, flat (uint64), and each text's number of words.
+
+    A word is a whitespace-separated token, lowercased, with punctuation trimmed from both ends
+    (`"Ukraina,"` and `"(Ukraina)"` are `ukraina`); tokens of punctuation only are dropped."""
+    lists = pc.utf8_split_whitespace(pc.utf8_lower(pa.array(texts, pa.large_string())))
+    words = pc.utf8_trim(lists.flatten(), characters=PUNCTUATION)
+    owners = pc.list_parent_indices(lists)
+    real = pc.greater(pc.binary_length(words), 0)
+    words, owners = words.filter(real), owners.filter(real)
+    encoded = pc.dictionary_encode(words)  # each distinct word of the batch is hashed once
+    distinct = encoded.dictionary.to_pylist()
+    hashes = np.fromiter(map(xxh32_intdigest, distinct), dtype=np.uint64, count=len(distinct))
+    return hashes[encoded.indices.to_numpy(zero_copy_only=False)], np.bincount(owners.to_numpy(), minlength=len(texts))
+
+
+def _polynomial(hashes: np.ndarray, size: int) -> np.ndarray:
+    """For each window of `size` consecutive word hashes: a 64-bit polynomial over them."""
+    count = len(hashes) - size + 1
     combined = hashes[:count].copy()
     for offset in range(1, size):
         combined *= _MULTIPLIER
         combined += hashes[offset : offset + count]
+    return combined
+
+
+def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of every text's word `size`-shingles (one shingle of all its words if fewer), flat, and
+    each text's number of shingles."""
+    hashes, words = _word_hashes(texts)
+    starts = np.concatenate(([0], np.cumsum(words)[:-1])) if len(words) else words
+    windows = _polynomial(hashes, size) if len(hashes) >= size else np.empty(0, np.uint64)
+    parts: list[np.ndarray] = []
+    counts = np.zeros(len(texts), dtype=np.int64)
+    for i, (start, n) in enumerate(zip(starts.tolist(), words.tolist())):
+        if n >= size:  # windows that do not cross into the next text
+            parts.append(windows[start : start + n - size + 1])
+            counts[i] = n - size + 1
+        elif n:
+            parts.append(_polynomial(hashes[start : start + n], n))
+            counts[i] = 1
+    combined = np.concatenate(parts) if parts else np.empty(0, np.uint64)
     combined ^= combined >> np.uint64(32)
-    return (combined & np.uint64(0xFFFFFFFF)).tolist()
+    return (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> list[int]:
+    """32-bit hashes of the lowercased word `size`-shingles of `text` (one shingle of all words if fewer)."""
+    return _shingles([text], size)[0].tolist()
 
 
 @lru_cache(maxsize=1)
-def _permutations():
-    return MinHash(num_perm=NUM_PERM, seed=1).permutations
+def _template() -> MinHash:
+    permutations = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=permutations, scheme="affine32")
 
 
 def _empty_minhash() -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=_permutations(), scheme="affine32")
+    template = _template()
+    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=template.permutations, scheme="affine32")
 
 
 def signature(text: str) -> MinHash:
-    """MinHash of the word 5-shingles (`shingle_hashes`); the permutations are built once."""
+    """datasketch's MinHash of the word 5-shingles (`shingle_hashes`): the reference `signatures` is held to."""
     minhash = _empty_minhash()
     minhash.update_batch(shingle_hashes(text))
     return minhash
+
+
+def signatures(texts: Sequence[str]) -> np.ndarray:
+    """(len(texts), NUM_PERM) uint32: row i is `signature(texts[i]).hashvalues`, for the whole batch at once.
+
+    datasketch's affine32 update (premix each value, `a * value + b` per permutation, column minimum)
+    runs over the shingles of several texts in one expression and is reduced per text."""
+    shingles, counts = _shingles(texts, SHINGLE_WORDS)
+    template = _template()
+    a, b = template.permutations
+    result = np.tile(template.hashvalues, (len(texts), 1))
+    mixed = _fmix(shingles, 32)
+    bounds = np.concatenate(([0], np.cumsum(counts)))  # text i's shingles are mixed[bounds[i]:bounds[i + 1]]
+    signed = np.flatnonzero(counts).tolist()  # a text without words keeps the empty signature, as in datasketch
+    i = 0
+    while i < len(signed):
+        j = i + 1  # a block: texts whose shingles fit in MAX_SHINGLES (a longer text is a block of its own)
+        while j < len(signed) and bounds[signed[j] + 1] - bounds[signed[i]] <= MAX_SHINGLES:
+            j += 1
+        block = signed[i:j]
+        low, high = bounds[block[0]], bounds[block[-1] + 1]
+        permuted = a[:, None] * mixed[None, low:high] + b[:, None]  # a row per permutation: each text's run is contiguous
+        result[block] = np.minimum.reduceat(permuted, bounds[block] - low, axis=1).T
+        i = j
+    return result
 
 
 @lru_cache(maxsize=4)
@@ -66,14 +139,17 @@ def banding(threshold: float) -> tuple[int, int]:
 
 
 class NearDuplicateIndex:
-    """Add (id, text) in any order; `clusters()` names each cluster after its smallest id, so the result is order-free."""
+    """Add (id, text) in any order; `clusters()` names each cluster after its smallest id, so the result is order-free.
+
+    Texts wait in a batch of PENDING and are signed together (`signatures`)."""
 
     def __init__(self, threshold: float = THRESHOLD):
         self.threshold = threshold
         self.bands, self.rows = banding(threshold)
-        self._minhash = _empty_minhash()  # cleared and refilled for each text: no MinHash built per article
         self._keys: list[str] = []
-        self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled row by row
+        self._pending: list[str] = []
+        self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled in order
+        self._filled = 0
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -82,23 +158,34 @@ class NearDuplicateIndex:
         return self._keys[start : start + count]
 
     def add(self, key: str, text: str) -> None:
-        minhash = self._minhash
-        minhash.clear()
-        minhash.update_batch(shingle_hashes(text))
-        values = minhash.hashvalues
-        row = np.fromiter((xxh64_intdigest(values[b * self.rows : (b + 1) * self.rows].tobytes()) for b in range(self.bands)),
-                          dtype=np.uint64, count=self.bands)
-        position = len(self._keys) % BLOCK
-        if position == 0:
-            self._blocks.append(np.empty((BLOCK, self.bands), dtype=np.uint64))
-        self._blocks[-1][position] = row
         self._keys.append(key)
+        self._pending.append(text)
+        if len(self._pending) >= PENDING:
+            self._sign_pending()
+
+    def _sign_pending(self) -> None:
+        if not self._pending:
+            return
+        values = signatures(self._pending)[:, : self.bands * self.rows].astype(np.uint64)
+        values = values.reshape(len(self._pending), self.bands, self.rows)
+        rows = values[:, :, 0].copy()  # one 64-bit key per band: a polynomial over the band's rows
+        for row in range(1, self.rows):
+            rows *= _MULTIPLIER
+            rows += values[:, :, row]
+        self._pending.clear()
+        for keys in rows:
+            position = self._filled % BLOCK
+            if position == 0:
+                self._blocks.append(np.empty((BLOCK, self.bands), dtype=np.uint64))
+            self._blocks[-1][position] = keys
+            self._filled += 1
 
     def clusters(self) -> dict[str, str]:
         return dict(zip(self._keys, self.labels()))
 
     def labels(self) -> list[str]:
         """The cluster of each added text, in the order they were added (a list, not a dict: flat in memory)."""
+        self._sign_pending()
         count = len(self._keys)
         if not count:
             return []

@@ -1,10 +1,17 @@
-"""The near-duplicate index against datasketch's own MinHashLSH on a corpus with planted duplicates."""
+"""The near-duplicate index against datasketch's own MinHashLSH on a corpus with planted duplicates, and the
+batch signatures against datasketch's MinHash text by text."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from datasketch import MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dataset.dedup import NUM_PERM, THRESHOLD, NearDuplicateIndex, signature
+from dataset import dedup
+from dataset.dedup import NUM_PERM, PUNCTUATION, SHINGLE_WORDS, THRESHOLD, NearDuplicateIndex, shingle_hashes, signature, signatures
+from tests.helpers import SEEDS
 from dataset.normalize import normalize_document
 from dataset.reading import discover
 
@@ -53,3 +60,76 @@ def test_cluster_is_named_after_its_smallest_id_whatever_the_order():
     second.add("z", "Sebuah teks yang sama sekali lain tentang cuaca di Bandung hari ini dan besok pagi.")
     assert first.clusters() == {"a": "a", "b": "a", "c": "a"}
     assert second.clusters() == {"a": "a", "b": "a", "c": "a", "z": "z"}
+
+
+EDGE_TEXTS = ["", "   ", "... — !!", "satu", "dua kata", "empat kata di sini", "lima kata ada di sini",
+              "Kata, kata; KATA (kata) \"kata\" — kata… kata", "Moskwa\tKyiv\nWashington\n\nBeijing   Jakarta Seoul"]
+
+
+def seed_texts() -> list[str]:
+    return [path.read_text(encoding="utf-8-sig") for path in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.mark.parametrize("max_shingles", [1, 7, 100, dedup.MAX_SHINGLES])
+def test_batch_signatures_are_datasketch_minhashes(monkeypatch, max_shingles):
+    """Each row equals datasketch's own `MinHash.update_batch` over the text's shingles, however the batch is cut."""
+    monkeypatch.setattr(dedup, "MAX_SHINGLES", max_shingles)
+    texts = [*EDGE_TEXTS, *seed_texts(), *EDGE_TEXTS[::-1]]
+    rows = signatures(texts)
+    assert rows.shape == (len(texts), NUM_PERM) and rows.dtype == np.uint32
+    for text, row in zip(texts, rows):
+        assert row.tolist() == signature(text).hashvalues.tolist(), text[:40]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("abcdeéß XYZ  \t\n.,;:!?()-—\"'")), max_size=60), max_size=8))
+def test_batch_signatures_do_not_depend_on_the_batch(texts):
+    together = signatures(texts)
+    for text, row in zip(texts, together):
+        assert row.tolist() == signatures([text])[0].tolist()
+
+
+def plain_shingle_hashes(text: str) -> list[int]:
+    """The documented definition, a word and a shingle at a time, in Python integers."""
+    from xxhash import xxh32_intdigest
+
+    words = [w.strip(PUNCTUATION) for w in text.lower().split()]
+    hashes = [xxh32_intdigest(w) for w in words if w]
+    if not hashes:
+        return []
+    size = min(SHINGLE_WORDS, len(hashes))
+    out = []
+    for start in range(len(hashes) - size + 1):
+        value = 0
+        for h in hashes[start : start + size]:
+            value = (value * 0x9E3779B97F4A7C15 + h) % 2**64
+        out.append((value ^ (value >> 32)) & 0xFFFFFFFF)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdeAB 019  \t\n.,;:!?()-—«»\"'")), max_size=80))
+def test_shingle_hashes_follow_the_plain_definition(text):
+    assert shingle_hashes(text) == plain_shingle_hashes(text)
+
+
+def test_shingle_hashes_of_the_seeds_follow_the_plain_definition():
+    for text in seed_texts():
+        assert shingle_hashes(text) == plain_shingle_hashes(text)
+
+
+def test_punctuation_and_case_do_not_make_new_words():
+    assert shingle_hashes("Rusia, Ukraina (AS) dan NATO.") == shingle_hashes("rusia ukraina as dan nato")
+    assert shingle_hashes("Rusia Ukraina AS dan NATO") != shingle_hashes("Rusia Ukraina AS dan Eropa")
+
+
+def test_index_signs_texts_in_batches_and_on_demand(monkeypatch):
+    """Keys added after the last full batch are signed when labels are asked for."""
+    monkeypatch.setattr(dedup, "PENDING", 3)
+    text = "Presiden Joko Widodo meresmikan jembatan baru di Kalimantan Timur pada Senin pagi bersama para menteri."
+    index = NearDuplicateIndex()
+    for key in "edcba":
+        index.add(key, text)
+    index.add("z", "Sebuah teks yang sama sekali lain tentang cuaca di Bandung hari ini dan besok pagi.")
+    assert len(index) == 6
+    assert index.clusters() == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "z": "z"}
