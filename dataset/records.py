@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -146,3 +147,31 @@ class Article:
             "removed": [{"line": r.line, "rule": r.rule, "text": r.text} for r in self.removed],
             "dup_cluster": self.dup_cluster,
         }
+
+
+def record_batch(articles: Sequence[Article], schema: pa.Schema = COLUMNS_BEFORE_DEDUP) -> pa.RecordBatch:
+    """`schema`'s columns of these articles: the batch `RecordBatch.from_pylist([a.to_row() ...])` gives,
+    built a column at a time (`from_pylist` converts each row's dicts, at about twice the cost)."""
+    removed = [line for article in articles for line in article.removed]
+    offsets, total = [0], 0
+    for article in articles:
+        total += len(article.removed)
+        offsets.append(total)
+    removed_lines = pa.StructArray.from_arrays(
+        [pa.array([r.line for r in removed], pa.int32()), pa.array([r.rule for r in removed], pa.string()),
+         pa.array([r.text for r in removed], pa.string())], fields=list(REMOVED_LINE))
+    texts = [article.text for article in articles]
+    columns = {
+        "published_at_local": [a.published_at.isoformat() if a.published_at else None for a in articles],
+        "text_sha256": [sha256_hex(text) for text in texts],
+        "n_paragraphs": [text.count("\n\n") + 1 if text else 0 for text in texts],
+        "n_words": [len(text.split()) for text in texts],
+        "n_chars": [len(text) for text in texts],
+        "n_removed": [len(article.removed) for article in articles],
+        "removed": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), removed_lines, type=ARTICLE_SCHEMA.field("removed").type),
+    }
+    arrays = []
+    for column in schema:
+        values = columns[column.name] if column.name in columns else [getattr(a, column.name) for a in articles]
+        arrays.append(values if isinstance(values, pa.Array) else pa.array(values, column.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -237,3 +237,36 @@ def test_normalize_stream_gives_what_normalize_document_gives(tmp_path, chunk):
         elif wanted is not None:
             assert outcome.article == wanted.article and outcome.warnings == wanted.warnings
             assert outcome.article.language == "id"
+
+
+def test_record_batch_is_the_batch_of_the_rows(tmp_path):
+    """Columns built one at a time give the batch `from_pylist` gives from each article's row."""
+    import dataclasses
+    from datetime import datetime, timedelta, timezone
+
+    import pyarrow as pa
+
+    from dataset.normalize import normalize_document
+    from dataset.reading import discover
+    from dataset.records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, RemovedLine, record_batch
+    from scripts.synthetic import make_corpus
+
+    make_corpus(tmp_path / "corpus", 40, seed=5)
+    articles = [normalize_document(doc).article for folder in (SEEDS, tmp_path / "corpus")
+                for doc in discover(folder) if not isinstance(doc, tuple)]
+    first = articles[0]
+    articles += [
+        dataclasses.replace(first, removed=[], published_at=None, published_date=None, language=None,
+                            language_score=None, url=None, title=None, authors=[], wire_sources=[]),
+        dataclasses.replace(first, text="satu\n\n\n\ndua", removed=[RemovedLine(7, "ad", "Iklan")],
+                            published_at=datetime(2021, 12, 8, 1, 2, tzinfo=timezone(timedelta(hours=9), "WIT")),
+                            dup_cluster="abc"),
+        dataclasses.replace(first, text=""),
+    ]
+    assert sum(bool(a.removed) for a in articles) > 40
+    for schema in (COLUMNS_BEFORE_DEDUP, ARTICLE_SCHEMA):
+        built = record_batch(articles, schema)
+        expected = pa.RecordBatch.from_pylist([a.to_row() for a in articles], schema=schema)
+        assert built.schema == expected.schema
+        assert built.equals(expected)
+    assert record_batch([], COLUMNS_BEFORE_DEDUP).num_rows == 0
