@@ -253,26 +253,38 @@ def _credited_name(name: str) -> str | None:
     return None
 
 
-# Where a CREDIT match can start: the first word of a verb, in lowercased text. No word's end is another's
-# start, so the matches of this pattern (literal first letters: a fast scan) are every occurrence.
-CREDIT_STARTS = re.compile("|".join(sorted({verb.split("\\")[0] for verb in CREDIT_VERBS})))
+# Where a CREDIT match can start: the first word of a verb, in lowercased text.
+CREDIT_STARTS = tuple(sorted({verb.split("\\")[0] for verb in CREDIT_VERBS}))
 # The only characters that re.IGNORECASE matches to an ASCII letter although str.lower() does not make
 # them one (İ ı ſ K): with one of them in the text, the lowercased text cannot show where matches start.
-CASE_FOLD_SPECIALS = re.compile("[\u0130\u0131\u017f\u212a]")
+CASE_FOLD_SPECIALS = "\u0130\u0131\u017f\u212a"
+
+
+def _occurrences(text: str, words: tuple[str, ...]) -> list[int]:
+    """Every position where one of `words` starts, sorted (a substring scan per word: no regex tries each position)."""
+    found = []
+    for word in words:
+        position = text.find(word)
+        while position >= 0:
+            found.append(position)
+            position = text.find(word, position + 1)
+    found.sort()
+    return found
 
 
 def credit_matches(text: str) -> Iterator[re.Match[str]]:
     """What `CREDIT.finditer(text)` gives, with the pattern tried only where a verb starts.
 
     The case-insensitive search tries every position of the text (~90 µs an article); the verbs'
-    first words are found in the lowercased text by a case-sensitive scan, ~4x faster."""
+    first words are found in the lowercased text by substring scans. Tried in order, each at or after
+    the end of the last match, those positions give finditer's matches."""
     lowered = text.lower()
-    if len(lowered) != len(text) or CASE_FOLD_SPECIALS.search(text):
+    if len(lowered) != len(text) or any(special in text for special in CASE_FOLD_SPECIALS):
         yield from CREDIT.finditer(text)
         return
     end = 0
-    for start in CREDIT_STARTS.finditer(lowered):
-        if start.start() >= end and (match := CREDIT.match(text, start.start())):
+    for start in _occurrences(lowered, CREDIT_STARTS):
+        if start >= end and (match := CREDIT.match(text, start)):
             yield match
             end = match.end()
 
