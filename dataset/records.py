@@ -87,7 +87,7 @@ def schema_fingerprint(schema: pa.Schema = ARTICLE_SCHEMA) -> str:
     return "sha256:" + sha256_hex(schema.remove_metadata().to_string())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemovedLine:
     line: int
     rule: str

@@ -5,17 +5,20 @@ keeps working on outlets it has never seen. Structural decisions (headline, date
 ends) live in `page.py`; this module only recognises single lines.
 
 Patterns are lowercase and run on the lowercased line; each unanchored alternative is compiled on
-its own and starts with a literal, its "needle": a line without the needle is not searched at all
-(a substring test costs a fraction of a regex call, and most lines are prose); `needled` gives a
-pattern a better needle than its first literal. The patterns anchored at the line's start are
-tried only on lines that match their union, and `classify_lines` skips, for a whole page, every
-pattern whose needle is nowhere on it. The few patterns that need capital letters are marked
-`cased` and run on the line as written.
+its own and contains a literal, its "needle": a line without the needle is not searched at all (most
+lines are prose). One Aho-Corasick pass over a page's lines finds which needles each line holds, so
+a line is searched only with the patterns whose needle it has; `needled` gives a pattern a better
+needle than its first literal. The patterns anchored at the line's start are tried only on lines
+that match their union. The few patterns that need capital letters are marked `cased` and run on
+the line as written.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+
+import ahocorasick
 
 BULLET = r"^[\s*•·\-–—#>]*"
 
@@ -145,8 +148,9 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
     ("ad", _full(
         r"advertisement|advertorial|iklan|ads|close\s+ads|scroll\s+to\s+continue(?:\s+with\s+content)?",
         r"konten\s+premium|premium\s+content|sponsored(?:\s+content)?|konten\s+bersponsor")
-        + _anywhere(r"tanpa\s+iklan", r"silakan\s+login", r"google\s+news\b", needled(r"wa\s+channel\b", "channel"), r"whatsapp\s+channel",
-                    r"saluran\s+whatsapp", needled(r"e-?paper\b", "paper"), r"untuk\s+mengetahui\s+kebenaran\s+informasi",
+        + _anywhere(needled(r"tanpa\s+iklan", "iklan"), r"silakan\s+login", r"google\s+news\b", needled(r"wa\s+channel\b", "channel"), r"whatsapp\s+channel",
+                    r"saluran\s+whatsapp", needled(r"e-?paper\b", "paper"),
+                    needled(r"untuk\s+mengetahui\s+kebenaran\s+informasi", "kebenaran"),
                     r"whatsapp\s+ke\s+nomor", needled(r"wa\s+ke\s+nomor", "nomor"))
         + [re.compile(BULLET + r"(?:langganan\b|scan\s+qr\b|dapatkan\s+(?:update|informasi|berita|notifikasi)\b"
                       r"|ikuti\s+(?:kami|berita|kanal|channel)\b|download\s+aplikasi\b|unduh\s+aplikasi\b)")]),
@@ -182,8 +186,23 @@ def anchored_union(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
 ANCHORED = frozenset(p for _, patterns in LINE_RULES for p, cased_, _ in patterns
                      if not cased_ and p.pattern.startswith("^") and not _has_top_level_alternation(p.pattern))
 ANCHORED_UNION = anchored_union([RELATED_HEADINGS, *sorted(ANCHORED, key=lambda p: p.pattern)])
-# per rule, in order: its anchored patterns (tried only after the union matched), then the others
-_CHECKS = [(rule, [p for p, _, _ in patterns if p in ANCHORED], [entry for entry in patterns if entry[0] not in ANCHORED])
+# every needle, lowercased: one Aho-Corasick pass over a page's lowercased lines finds them all
+NEEDLES = sorted({needle.lower() for _, patterns in LINE_RULES for _, _, needle in patterns if needle})
+
+
+def _needle_scanner() -> ahocorasick.Automaton:
+    scanner = ahocorasick.Automaton()
+    for number, needle in enumerate(NEEDLES):
+        scanner.add_word(needle, number)
+    scanner.make_automaton()
+    return scanner
+
+
+NEEDLE_SCANNER = _needle_scanner()
+# per rule, in order: its anchored patterns (tried only after the union matched), then the others with
+# their needle's number in NEEDLES
+_CHECKS = [(rule, [p for p, _, _ in patterns if p in ANCHORED],
+            [(p, cased_, NEEDLES.index(needle.lower())) for p, cased_, needle in patterns if p not in ANCHORED])
            for rule, patterns in LINE_RULES]
 
 # Lines that end the article when nothing article-like follows them.
@@ -203,34 +222,35 @@ def classify_line(line: str) -> str | None:
 def classify_lines(lines: list[str]) -> list[str | None]:
     """`classify_line` of each line of one page, with two shortcuts that give the same answers.
 
-    The anchored patterns run only on lines that match their union, and a pattern whose needle is
-    nowhere on the page is not tried on any of its lines: a prose line mostly costs one `match`."""
-    lowered = [line.lower() for line in lines]
-    page, page_lowered = "\n".join(lines), "\n".join(lowered)
-    checks = [(rule, anchored, [entry for entry in others if entry[2] in (page if entry[1] else page_lowered)])
-              for rule, anchored, others in _CHECKS]
-    any_present = any(present for _, _, present in checks)
-    result: list[str | None] = []
-    for line, low in zip(lines, lowered):
-        rule_found = None
-        if line.count(" ") < MAX_FURNITURE_WORDS:
-            at_start = ANCHORED_UNION.match(low) is not None
-            if at_start and RELATED_HEADINGS.match(low):
-                rule_found = "related_list"
-            elif at_start or any_present:
-                rule_found = _first_rule(line, low, at_start, checks)
-        result.append(rule_found)
+    The anchored patterns run only on lines that match their union, and the others only on lines
+    that hold their needle (found for the whole page in one pass): a prose line mostly costs one
+    `match`. Only lines short enough to be furniture are looked at."""
+    result: list[str | None] = [None] * len(lines)
+    short = [(number, line) for number, line in enumerate(lines) if line.count(" ") < MAX_FURNITURE_WORDS]
+    lowered = [line.lower() for _, line in short]
+    ends, end = [], -1  # where each lowered line ends in the joined page
+    for low in lowered:
+        end += len(low) + 1
+        ends.append(end)
+    needles_of: dict[int, set[int]] = {}
+    for found_end, needle in NEEDLE_SCANNER.iter("\n".join(lowered)):
+        needles_of.setdefault(bisect_left(ends, found_end), set()).add(needle)
+    for position, ((number, line), low) in enumerate(zip(short, lowered)):
+        at_start = ANCHORED_UNION.match(low) is not None
+        if at_start and RELATED_HEADINGS.match(low):
+            result[number] = "related_list"
+        elif at_start or position in needles_of:
+            result[number] = _first_rule(line, low, at_start, needles_of.get(position, ()))
     return result
 
 
-def _first_rule(line: str, lowered: str, at_start: bool, checks) -> str | None:
-    for rule, anchored, present in checks:
+def _first_rule(line: str, lowered: str, at_start: bool, needles: set[int] | tuple) -> str | None:
+    for rule, anchored, others in _CHECKS:
         if at_start:
             for pattern in anchored:
                 if pattern.search(lowered):
                     return rule
-        for pattern, needs_capitals, needle in present:
-            text = line if needs_capitals else lowered
-            if needle in text and pattern.search(text):
+        for pattern, needs_capitals, number in others:
+            if number in needles and pattern.search(line if needs_capitals else lowered):
                 return rule
     return None
