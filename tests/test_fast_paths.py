@@ -25,7 +25,7 @@ from dataset.metadata import (
     outlet_in,
     parse_signoff,
 )
-from dataset.page import INVISIBLE, SPACES, clean_line, split_lines
+from dataset.page import FOLDABLE, INVISIBLE, ODD_SPACES, SPACES, clean_line, split_lines
 from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, RELATED_HEADINGS, classify_line, classify_lines, literal_prefix
 from tests.helpers import SEEDS
 
@@ -133,7 +133,14 @@ def test_anchored_union_matches_only_when_a_member_does(line):
     assert classify_line(line) == plain_classify(line)
 
 
-LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2000\u2009\u200a\u200b\u202f\u205f\u3000\ufeff\r\x0b") + ["ant", "Rappler.com", "  "])
+LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2000\u2009\u200a\u200b\u202f\u205f\u3000\ufeff\u2060\u00ad\r\x0b") + ["ant", "Rappler.com", "  "])
+
+
+def test_foldable_is_exactly_the_characters_fold_changes():
+    for code in range(0x110000):
+        char = chr(code)
+        assert bool(FOLDABLE.match(char)) == bool(ODD_SPACES.match(char) or INVISIBLE.match(char)), hex(code)
+    assert SPACES.match("\u2005") and ODD_SPACES.match("\u2005") and not ODD_SPACES.match(" ")
 
 
 @settings(max_examples=400, deadline=None)
