@@ -198,11 +198,18 @@ def _needle_scanner() -> ahocorasick.Automaton:
     return scanner
 
 
+def _needle_number(pattern: re.Pattern[str], needle: str) -> int:
+    if not needle:
+        raise ValueError(f"line pattern {pattern.pattern!r} is neither anchored at the line's start nor starts with "
+                         "a literal: give it a needle with `needled`")
+    return NEEDLES.index(needle.lower())
+
+
 NEEDLE_SCANNER = _needle_scanner()
 # per rule, in order: its anchored patterns (tried only after the union matched), then the others with
 # their needle's number in NEEDLES
 _CHECKS = [(rule, [p for p, _, _ in patterns if p in ANCHORED],
-            [(p, cased_, NEEDLES.index(needle.lower())) for p, cased_, needle in patterns if p not in ANCHORED])
+            [(p, cased_, _needle_number(p, needle)) for p, cased_, needle in patterns if p not in ANCHORED])
            for rule, patterns in LINE_RULES]
 
 # Lines that end the article when nothing article-like follows them.

@@ -26,7 +26,7 @@ from dataset.metadata import (
     parse_signoff,
 )
 from dataset.page import FOLDABLE, INVISIBLE, ODD_SPACES, SPACES, clean_line, split_lines
-from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, RELATED_HEADINGS, classify_line, classify_lines, literal_prefix
+from dataset.rules import ANCHORED, ANCHORED_UNION, LINE_RULES, MAX_FURNITURE_WORDS, NEEDLES, RELATED_HEADINGS, classify_line, classify_lines, literal_prefix
 from tests.helpers import SEEDS
 
 NEEDLED = [(rule, pattern, needle) for rule, patterns in LINE_RULES for pattern, _, needle in patterns if needle]
@@ -65,6 +65,14 @@ def test_every_match_contains_its_needle(rule, pattern, needle, data):
     match = pattern.search(line)
     assert match is not None
     assert needle in line
+
+
+def test_a_pattern_with_neither_anchor_nor_needle_is_refused():
+    from dataset.rules import _needle_number
+
+    with pytest.raises(ValueError, match="needled"):
+        _needle_number(re.compile(r"\bfoto"), "")
+    assert NEEDLES[_needle_number(re.compile(r"[Ss]umber"), "umber")] == "umber"
 
 
 def plain_classify(line: str) -> str | None:
