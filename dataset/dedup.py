@@ -184,12 +184,13 @@ class NearDuplicateIndex:
         return dict(zip(self._keys, self.labels()))
 
     def labels(self) -> list[str]:
-        """The cluster of each added text, in the order they were added (a list, not a dict: flat in memory)."""
+        """The cluster of each added text, in the order they were added (a list, not a dict: flat in memory).
+
+        Texts that share a band key are joined (union-find over the few candidate pairs, found by
+        sorting each band); a cluster is named after its smallest key. Only numpy arrays of one
+        integer per text are built, so at 200,000 texts this step adds a few MB, not tens."""
         self._sign_pending()
         count = len(self._keys)
-        if not count:
-            return []
-        table = np.vstack(self._blocks)[:count]
         parent = np.arange(count)
 
         def find(i: int) -> int:
@@ -199,16 +200,24 @@ class NearDuplicateIndex:
             return i
 
         for band in range(self.bands):
-            order = np.argsort(table[:, band], kind="stable")
-            column = table[order, band]
-            for position in np.flatnonzero(column[1:] == column[:-1]):
+            column = np.concatenate([block[:, band] for block in self._blocks])[:count] if count else np.empty(0, np.uint64)
+            order = np.argsort(column, kind="stable")
+            ordered = column[order]
+            for position in np.flatnonzero(ordered[1:] == ordered[:-1]).tolist():
                 a, b = find(order[position]), find(order[position + 1])
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-        smallest: dict[int, str] = {}
-        roots = [find(i) for i in range(count)]
-        for index, root in enumerate(roots):
-            key = self._keys[index]
-            if root not in smallest or key < smallest[root]:
-                smallest[root] = key
-        return [smallest[root] for root in roots]
+        while True:  # every text points at its root
+            grandparent = parent[parent]
+            if np.array_equal(grandparent, parent):
+                break
+            parent = grandparent
+        labels = list(self._keys)
+        members: dict[int, list[int]] = {}
+        for index in np.flatnonzero(parent != np.arange(count)).tolist():
+            members.setdefault(int(parent[index]), []).append(index)
+        for root, others in members.items():
+            smallest = min((self._keys[i] for i in [root, *others]))
+            for i in [root, *others]:
+                labels[i] = smallest
+        return labels

@@ -133,3 +133,39 @@ def test_index_signs_texts_in_batches_and_on_demand(monkeypatch):
     index.add("z", "Sebuah teks yang sama sekali lain tentang cuaca di Bandung hari ini dan besok pagi.")
     assert len(index) == 6
     assert index.clusters() == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "z": "z"}
+
+
+def plain_clusters(keys: list[str], bands: list[tuple[int, ...]]) -> list[str]:
+    """Texts equal in any band are in one cluster (transitively), named after its smallest key: pair by pair."""
+    component = list(range(len(keys)))
+    for i in range(len(keys)):
+        for j in range(i):
+            if any(a == b for a, b in zip(bands[i], bands[j])) and component[i] != component[j]:
+                old, new = component[i], component[j]
+                component = [new if c == old else c for c in component]
+    smallest = {c: min(k for k, d in zip(keys, component) if d == c) for c in set(component)}
+    return [smallest[c] for c in component]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=4), st.lists(st.integers(0, 3), min_size=3, max_size=3)),
+                max_size=40, unique_by=lambda item: item[0]))
+def test_labels_join_every_chain_of_shared_bands(items):
+    """With band values set directly (`signatures` replaced), the index's clusters are the plain transitive ones."""
+    import unittest.mock
+
+    index = NearDuplicateIndex()
+    rows = index.bands * index.rows
+    keys = [key for key, _ in items]
+    # three real bands from the drawn values, the other bands unique per text: chains form through shared values
+    bands = [(*values, *[1000 + n] * (index.bands - 3)) for n, (_, values) in enumerate(items)]
+    signature_of = {key: np.repeat(np.array(band, dtype=np.uint32), index.rows) for key, band in zip(keys, bands)}
+
+    def fake_signatures(texts):
+        return np.array([np.concatenate([signature_of[t], np.zeros(NUM_PERM - rows, np.uint32)]) for t in texts],
+                        dtype=np.uint32).reshape(len(texts), NUM_PERM)
+
+    with unittest.mock.patch.object(dedup, "signatures", fake_signatures), unittest.mock.patch.object(dedup, "PENDING", 7):
+        for key in keys:
+            index.add(key, key)
+        assert index.labels() == plain_clusters(keys, bands)
