@@ -25,7 +25,7 @@ from .dedup import NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, record_batch
-from .store import Release, Store, write_parquet
+from .store import INPUTS, Release, Store, write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 2_000
@@ -191,10 +191,12 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
 
             files = write_parquet(with_clusters(), ARTICLE_SCHEMA, staging, "articles")
             first_pass.unlink()
+            listed = write_jsonl(staging, INPUTS, ({"source_file": name, "sha256": sha, "bytes": size}
+                                                    for name, sha, size in inputs.sorted()))
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
-                "inputs": ({"source_file": name, "sha256": sha, "bytes": size} for name, sha, size in inputs.sorted()),
+                "inputs": listed,
                 "rejected": rejected,
                 "warnings": warnings,
                 "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},

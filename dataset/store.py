@@ -2,6 +2,8 @@
 
 A release is a folder `vX.Y.Z/` with Parquet files and a `manifest.json`; it is written into a temp
 folder and renamed into place, never overwritten, and checked against its manifest whenever read.
+A list with an entry per input (which can run to millions) goes to a JSON Lines file beside the
+manifest, listed in it with its checksum, so that reading a manifest stays cheap.
 The store knows nothing about articles: callers give it a schema, batches and manifest fields.
 """
 
@@ -24,6 +26,7 @@ from .records import schema_fingerprint, sha256_hex
 
 VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 MANIFEST = "manifest.json"
+INPUTS = "inputs.jsonl"
 DATA_DIR = "data"
 ROW_GROUP_ROWS = 10_000
 SHARD_ROWS = 100_000
@@ -114,6 +117,17 @@ def write_parquet(batches: Iterable[pa.RecordBatch | pa.Table], schema: pa.Schem
     return files
 
 
+def write_jsonl(folder: Path, name: str, rows: Iterable[dict]) -> dict:
+    """`rows` as JSON Lines in `folder/name`, streamed; returns the manifest entry (path, rows, bytes, sha256)."""
+    count = 0
+    with (folder / name).open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    path = folder / name
+    return {"path": name, "rows": count, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+
+
 def write_json(path: Path, document: dict) -> None:
     """`json.dumps(document, indent=2)` to a file, but top-level iterator values (200,000 input files, say)
     are written item by item instead of being held as one string."""
@@ -157,16 +171,31 @@ class Release:
                 raise IntegrityError("; ".join(problems))
         return pa.concat_tables([pq.read_table(path) for path in self.table_files(stem)])
 
+    def inputs(self) -> Iterator[dict]:
+        """The release's inputs, one dict each (`source_file`, `sha256`, `bytes` for articles), streamed from
+        their JSON Lines file (or the manifest's own list, in releases written before there was one)."""
+        listed = self.manifest.get("inputs") or []
+        if isinstance(listed, list):
+            yield from listed
+            return
+        with (self.path / listed["path"]).open(encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+
+    def _checked_files(self) -> list[dict]:
+        listed = self.manifest.get("inputs")
+        return [*self.manifest["files"], *([listed] if isinstance(listed, dict) else [])]
+
     def verify(self) -> list[str]:
         """Problems found when checking every file against the manifest (empty when intact)."""
         problems = []
-        for entry in self.manifest["files"]:
+        for entry in self._checked_files():
             path = self.path / entry["path"]
             if not path.is_file():
                 problems.append(f"{self.version}/{entry['path']}: missing")
             elif file_sha256(path) != entry["sha256"]:
                 problems.append(f"{self.version}/{entry['path']}: checksum differs from the manifest (file altered)")
-        listed = {f["path"] for f in self.manifest["files"]} | {MANIFEST}
+        listed = {f["path"] for f in self._checked_files()} | {MANIFEST}
         for path in sorted(p for p in self.path.rglob("*") if p.is_file()):
             name = path.relative_to(self.path).as_posix()
             if name not in listed:

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset.pipeline import normalize_folder
-from dataset.store import IntegrityError, Store, StoreError, diff_releases, write_parquet
+from dataset.store import IntegrityError, Release, Store, StoreError, diff_releases, write_parquet
 from tests.helpers import SEEDS
 
 
@@ -108,10 +108,29 @@ def test_verify_catches_an_altered_file_and_reads_refuse_it(seeds_copy, tmp_path
         Store(tmp_path / "store").release().read()
 
 
+def test_verify_checks_the_inputs_file_too(seeds_copy, tmp_path):
+    release = normalize_folder(seeds_copy, tmp_path / "store").release
+    inputs = release.path / "inputs.jsonl"
+    inputs.write_text(inputs.read_text().replace('"bytes": ', '"bytes": 1', 1))
+    assert Store(tmp_path / "store").release().verify() == ["v1.0.0/inputs.jsonl: checksum differs from the manifest (file altered)"]
+    inputs.unlink()
+    assert Store(tmp_path / "store").release().verify() == ["v1.0.0/inputs.jsonl: missing"]
+
+
+def test_inputs_of_a_release_that_lists_them_in_its_manifest(tmp_path):
+    """Releases written before inputs.jsonl kept the list in manifest.json; they still read."""
+    listed = [{"source_file": "a.txt", "sha256": "ab", "bytes": 3}]
+    assert list(Release("v1.0.0", tmp_path, {"files": [], "inputs": listed}).inputs()) == listed
+    assert list(Release("v1.0.0", tmp_path, {"files": []}).inputs()) == []
+
+
 def test_manifest_records_inputs_schema_and_checksums(seeds_copy, tmp_path):
     release = normalize_folder(seeds_copy, tmp_path / "store").release
     manifest = json.loads((release.path / "manifest.json").read_text())
-    assert manifest["rows"] == 5 and len(manifest["inputs"]) == 5
+    assert manifest["rows"] == 5 and manifest["inputs"]["rows"] == 5 and manifest["inputs"]["path"] == "inputs.jsonl"
+    inputs = list(release.inputs())
+    assert [i["source_file"] for i in inputs] == sorted(p.name for p in seeds_copy.glob("*.txt"))
+    assert all(len(i["sha256"]) == 64 and i["bytes"] > 0 for i in inputs)
     assert manifest["schema_fingerprint"].startswith("sha256:")
     assert {f["path"] for f in manifest["files"]} == {"data/articles-00000.parquet"}
     assert manifest["stats"]["removed_by_rule"]["related_list"] > 10
