@@ -218,7 +218,7 @@ def mark_tail(page: Page, body_start: int) -> None:
 
 def strip_inline_read_more(page: Page) -> None:
     for line in page.kept:
-        if "juga" not in line.text.lower():  # the pattern's one fixed word; its search is slow on every paragraph
+        if ":" not in line.text or "juga" not in line.text.lower():  # the pattern's fixed parts: its search is slow
             continue
         match = INLINE_READ_MORE.search(line.text)
         if match and match.start() > 0 and not line.removed_suffix:

@@ -287,3 +287,18 @@ def test_record_batch_is_the_batch_of_the_rows(tmp_path):
         assert built.schema == expected.schema
         assert built.equals(expected)
     assert record_batch([], COLUMNS_BEFORE_DEDUP).num_rows == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Putin tiba", " ", ".", ":", " : ", "Baca", "JUGA", "juga", " lihat", "Biden", "\u201d", "?",
+                                 " Baca juga: ", " BACA JUGA: ", " Simak Juga : ", " lihat juga", "baca juga"]),
+                min_size=1, max_size=8).map("".join))
+def test_inline_read_more_is_cut_where_the_plain_search_cuts(text):
+    from dataset.page import Line, Page, strip_inline_read_more
+    from dataset.rules import INLINE_READ_MORE
+
+    page = Page([Line(1, text)])
+    strip_inline_read_more(page)
+    match = INLINE_READ_MORE.search(text)
+    expected = text[: match.start()] if match and match.start() > 0 else text
+    assert page.lines[0].text == expected
