@@ -53,6 +53,22 @@ class RawDocument:
             raise RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})") from error
 
 
+def _is_utf8(name: str) -> bool:
+    """False for a name the file system gave with undecodable bytes (Python keeps them as lone surrogates)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """The name with undecodable bytes written as `\\xNN`, so it can be reported in a UTF-8 manifest."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _inside(root: Path, path: Path, real_root: str | None = None) -> bool:
     real_root = real_root or os.path.realpath(root)
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
@@ -70,6 +86,9 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
     real_root = os.path.realpath(root)
     for relative, path, maybe_link in _paths_in_order(root, pattern):
         if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
+            continue
+        if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
+            yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
         if maybe_link and not _inside(root, path, real_root):
             yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")

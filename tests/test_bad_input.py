@@ -44,6 +44,16 @@ def test_each_bad_file_is_rejected_with_its_reason_and_the_rest_is_written(dumps
     assert run.release.manifest["rows"] == 5
 
 
+def test_a_file_name_that_is_not_utf8_is_rejected_by_name_and_the_rest_is_written(dumps, tmp_path):
+    """Linux allows any bytes in a name; Python hands them over as lone surrogates, which no UTF-8 file can hold."""
+    with open(os.fsencode(dumps) + b"/caf\xe9.txt", "wb") as handle:
+        handle.write(ARTICLE.encode("utf-8"))
+    run = normalize_folder(dumps, tmp_path / "store")
+    assert rejected_by_file(run) == {"caf\\xe9.txt": {"source_file": "caf\\xe9.txt", "code": "bad_name",
+                                                       "reason": "the file name is not valid UTF-8: rename the file"}}
+    assert run.release.manifest["rows"] == 5 and len(list(run.release.inputs())) == 5
+
+
 def test_cp1252_is_decoded_with_a_warning(dumps, tmp_path):
     (dumps / "latin.txt").write_bytes(("JAKARTA - Kafe “Café” di pusat kota dibuka kembali setelah renovasi panjang, kata pemiliknya.\n").encode("cp1252"))
     run = normalize_folder(dumps, tmp_path / "store")
