@@ -32,7 +32,8 @@ NUM_PERM = 128
 THRESHOLD = 0.7
 BLOCK = 16_384
 PENDING = 256  # texts signed together by NearDuplicateIndex
-MAX_SHINGLES = 1_024  # shingles permuted in one numpy expression: (128 x 1,024) uint32 is 512 KB, cache-sized
+MAX_SHINGLES = 1_024  # shingles permuted in one numpy expression: (128 x 1,024) uint32 is 512 KB, cache-sized,
+# whatever the length of the texts
 PUNCTUATION = string.punctuation + "‘’‚‛“”„‟«»‹›–—―‐‑…·•¡¿"
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so each step is a bijection of the 64-bit running value
 
@@ -118,13 +119,21 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     mixed = _fmix(shingles, 32)
     bounds = np.concatenate(([0], np.cumsum(counts)))  # text i's shingles are mixed[bounds[i]:bounds[i + 1]]
     signed = np.flatnonzero(counts).tolist()  # a text without words keeps the empty signature, as in datasketch
+    sizes, starts = counts.tolist(), bounds.tolist()
     i = 0
     while i < len(signed):
-        j = i + 1  # a block: texts whose shingles fit in MAX_SHINGLES (a longer text is a block of its own)
-        while j < len(signed) and bounds[signed[j] + 1] - bounds[signed[i]] <= MAX_SHINGLES:
+        text = signed[i]
+        if sizes[text] > MAX_SHINGLES:  # a long text on its own, a slice at a time: memory stays at one block
+            for low in range(starts[text], starts[text + 1], MAX_SHINGLES):
+                part = mixed[None, low : min(low + MAX_SHINGLES, starts[text + 1])]
+                result[text] = np.minimum(result[text], (a[:, None] * part + b[:, None]).min(axis=1))
+            i += 1
+            continue
+        j = i + 1  # a block: the texts whose shingles fit in MAX_SHINGLES together
+        while j < len(signed) and starts[signed[j] + 1] - starts[text] <= MAX_SHINGLES:
             j += 1
         block = signed[i:j]
-        low, high = bounds[block[0]], bounds[block[-1] + 1]
+        low, high = starts[block[0]], starts[block[-1] + 1]
         permuted = a[:, None] * mixed[None, low:high] + b[:, None]  # a row per permutation: each text's run is contiguous
         result[block] = np.minimum.reduceat(permuted, bounds[block] - low, axis=1).T
         i = j
