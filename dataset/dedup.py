@@ -96,8 +96,7 @@ def _template() -> MinHash:
 
 
 def _empty_minhash() -> MinHash:
-    template = _template()
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=template.permutations, scheme="affine32")
+    return _template().copy()
 
 
 def signature(text: str) -> MinHash:
@@ -158,7 +157,6 @@ class NearDuplicateIndex:
         self._keys: list[str] = []
         self._pending: list[str] = []
         self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled in order
-        self._filled = 0
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -181,13 +179,12 @@ class NearDuplicateIndex:
         for row in range(1, self.rows):
             rows *= _MULTIPLIER
             rows += values[:, :, row]
+        signed = len(self._keys) - len(self._pending)  # texts whose keys are already in the blocks
         self._pending.clear()
-        for keys in rows:
-            position = self._filled % BLOCK
-            if position == 0:
+        for number, keys in enumerate(rows, start=signed):
+            if number % BLOCK == 0:
                 self._blocks.append(np.empty((BLOCK, self.bands), dtype=np.uint64))
-            self._blocks[-1][position] = keys
-            self._filled += 1
+            self._blocks[-1][number % BLOCK] = keys
 
     def clusters(self) -> dict[str, str]:
         return dict(zip(self._keys, self.labels()))

@@ -69,7 +69,7 @@ def _fold(text: str) -> str:
 
     Most pages need neither, and SPACES.sub would rewrite every single space of one, so a substring
     test and a one-class search decide first (one regex of both alternatives tried them at every
-    position: 81 µs a page against 15)."""
+    position: 56-81 µs a page against 15)."""
     if "  " not in text and not FOLDABLE.search(text):
         return text
     text = INVISIBLE.sub("", text)

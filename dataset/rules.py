@@ -36,23 +36,16 @@ def _anywhere(*alternatives: str) -> list[re.Pattern[str] | needled]:
 
 
 class needled(str):
-    """A lowercase pattern with a `needle` every match contains, where its own first literal is weak (`e-?paper`)."""
-
-    def __new__(cls, pattern: str, needle: str):
-        made = super().__new__(cls, pattern)
-        made.needle = needle
-        return made
-
-
-class cased(str):
-    """A pattern that needs the line's own capitals (run on the line as written, not lowercased).
-
-    `needle`: a string every match contains, when the pattern does not start with one."""
+    """A pattern with a `needle` every match contains, where its own first literal is weak (`e-?paper`) or absent."""
 
     def __new__(cls, pattern: str, needle: str = ""):
         made = super().__new__(cls, pattern)
         made.needle = needle
         return made
+
+
+class cased(needled):
+    """A pattern that needs the line's own capitals (run on the line as written, not lowercased)."""
 
 
 def literal_prefix(pattern: re.Pattern[str]) -> str:
@@ -165,9 +158,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$", needle="/"),
     ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:")),
 ]
-LINE_RULES = [(rule, [(re.compile(p), True, p.needle) if isinstance(p, cased)
-                      else (re.compile(p), False, p.needle) if isinstance(p, needled)
-                      else (p, False, literal_prefix(p))
+LINE_RULES = [(rule, [(re.compile(p), isinstance(p, cased), p.needle) if isinstance(p, needled) else (p, False, literal_prefix(p))
                       for p in patterns])
               for rule, patterns in LINE_RULES]
 

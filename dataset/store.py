@@ -119,12 +119,11 @@ def write_parquet(batches: Iterable[pa.RecordBatch | pa.Table], schema: pa.Schem
 
 def write_jsonl(folder: Path, name: str, rows: Iterable[dict]) -> dict:
     """`rows` as JSON Lines in `folder/name`, streamed; returns the manifest entry (path, rows, bytes, sha256)."""
-    count = 0
-    with (folder / name).open("w", encoding="utf-8") as handle:
+    path, count = folder / name, 0
+    with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
-    path = folder / name
     return {"path": name, "rows": count, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 

@@ -169,3 +169,20 @@ def test_labels_join_every_chain_of_shared_bands(items):
         for key in keys:
             index.add(key, key)
         assert index.labels() == plain_clusters(keys, bands)
+
+
+def test_labels_do_not_depend_on_block_or_batch_sizes(monkeypatch):
+    """Band keys are stored in blocks of BLOCK texts, signed PENDING at a time; small sizes cross every boundary."""
+    texts = seed_texts() * 4
+
+    def labels() -> list[str]:
+        index = NearDuplicateIndex()
+        for number, text in enumerate(texts):
+            index.add(f"k{number:02d}", text)
+        return index.labels()
+
+    expected = labels()
+    assert len(set(expected)) == len(seed_texts())
+    monkeypatch.setattr(dedup, "BLOCK", 4)
+    monkeypatch.setattr(dedup, "PENDING", 3)
+    assert labels() == expected
