@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .dedup import NearDuplicateIndex
-from .normalize import NormalizeStats, normalize_stream
+from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
 from .records import COLUMNS_BEFORE_DEDUP
@@ -143,7 +143,7 @@ def _define_steps() -> dict[str, type]:
             path = Path(self.work_dir) / LEDGER / f"{rank:05d}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
             stream = normalize_stream(data or (), self._raw, self.max_bytes)
-            with path.open("w", encoding="utf-8") as ledger:
+            with path.open("w", encoding="utf-8") as ledger, rarer_collections():
                 while True:
                     with self.track_time():
                         pair = next(stream, None)

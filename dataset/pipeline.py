@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from . import __version__
 from .dedup import NearDuplicateIndex
-from .normalize import NormalizeStats, normalize_stream
+from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, record_batch
 from .store import INPUTS, Release, Store, write_jsonl, write_parquet
@@ -149,8 +149,9 @@ def normalize_folder(
             yield article
 
     try:
-        release, message = write_release(store, _batches(articles(), COLUMNS_BEFORE_DEDUP), index, stats, inputs,
-                                         rejected, warnings, version)
+        with rarer_collections():
+            release, message = write_release(store, _batches(articles(), COLUMNS_BEFORE_DEDUP), index, stats, inputs,
+                                             rejected, warnings, version)
     finally:
         inputs.close()
     return NormalizeRun(release, message, stats, rejected, warnings)

@@ -129,3 +129,20 @@ def test_a_file_that_vanishes_during_the_run_is_rejected_not_fatal(dumps, tmp_pa
     assert rejected_by_file(run) == {"001_2bd0bd0c2dad21dd.txt": {
         "source_file": "001_2bd0bd0c2dad21dd.txt", "code": "unreadable", "reason": "cannot be read (No such file or directory)"}}
     assert run.release.manifest["rows"] == 4
+
+
+def test_a_file_that_grew_after_it_was_listed_is_read_whole_or_rejected_at_the_limit(tmp_path):
+    from dataset.reading import RawDocument, RejectedInput
+
+    path = tmp_path / "growing.txt"
+    path.write_bytes(b"x" * 5000)
+    listed_small = RawDocument("growing.txt", path, size=10)
+    assert listed_small.read(max_bytes=6000) == b"x" * 5000
+    assert listed_small.read(max_bytes=5000) == b"x" * 5000
+    with pytest.raises(RejectedInput) as error:
+        listed_small.read(max_bytes=4999)
+    assert error.value.code == "too_large"
+    assert RawDocument("growing.txt", path, size=5000).read(max_bytes=5000) == b"x" * 5000
+    with pytest.raises(RejectedInput, match="over the") as listed_large:
+        RawDocument("growing.txt", path, size=7000).read(max_bytes=6000)
+    assert listed_large.value.code == "too_large"

@@ -3,7 +3,7 @@
 The needle precheck in `classify_line` skips a regex only where it could not match, as does the
 one union of the patterns anchored at the line's start; `clean_line`
 skips the whitespace fold only where it would change nothing; `parse_signoff` skips its searches
-only where they cannot match."""
+only where they cannot match; `decode` counts control bytes instead of searching the text."""
 
 from __future__ import annotations
 
@@ -302,3 +302,71 @@ def test_inline_read_more_is_cut_where_the_plain_search_cuts(text):
     match = INLINE_READ_MORE.search(text)
     expected = text[: match.start()] if match and match.start() > 0 else text
     assert page.lines[0].text == expected
+
+
+TEXTISH = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from([b"a", b" ", b"\r", b"\n", b"\x01", b"\x0b", b"\x0c", b"\x1f", b"\x7f", b"\x81", b"\xef\xbf\xbd",
+                              b"\xef\xbb\xbf", b"\xe9", b"\xc3\xa9", "\u2028".encode(), b"\x00", b"\t"]), max_size=120).map(b"".join),
+)
+
+
+def _decoded(data: bytes) -> str:
+    """What `decode` makes of bytes without a UTF-16 byte order mark."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow])
+@given(data=TEXTISH)
+def test_control_bytes_count_what_the_regex_finds_in_the_decoded_text(data):
+    from dataset.reading import NOT_TEXT, _control_bytes
+
+    text = _decoded(data)
+    assert _control_bytes(data) + text.count("\ufffd") == len(NOT_TEXT.findall(text))
+
+
+def test_control_bytes_agree_with_the_regex_for_every_byte():
+    from dataset.reading import NOT_TEXT, _control_bytes
+
+    for byte in range(256):
+        data = b"Satu dua. " + bytes([byte]) * 3
+        text = _decoded(data)
+        assert _control_bytes(data) + text.count("\ufffd") == len(NOT_TEXT.findall(text)), hex(byte)
+
+
+@given(data=TEXTISH)
+def test_isspace_tests_are_the_strip_tests(data):
+    text = _decoded(data)
+    assert (not data or data.isspace()) == (not data.strip())
+    assert (not text or text.isspace()) == (not text.strip())
+
+
+def test_rarer_collections_raises_the_threshold_inside_and_restores_it_after_an_error():
+    import gc
+
+    from dataset.normalize import GC_FIRST_THRESHOLD, rarer_collections
+
+    before = gc.get_threshold()
+    with pytest.raises(KeyError):
+        with rarer_collections():
+            assert gc.get_threshold() == (max(GC_FIRST_THRESHOLD, before[0]), *before[1:])
+            raise KeyError("boom")
+    assert gc.get_threshold() == before
+
+
+def test_normalize_folder_leaves_the_collector_as_it_found_it(tmp_path):
+    import gc
+
+    from dataset.pipeline import normalize_folder
+
+    original = gc.get_threshold()
+    gc.set_threshold(500, 9, 8)
+    try:
+        run = normalize_folder(SEEDS, tmp_path / "store")
+        assert run.stats.articles == 5 and gc.get_threshold() == (500, 9, 8)
+    finally:
+        gc.set_threshold(*original)
