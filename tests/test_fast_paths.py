@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from dataset.metadata import (
     CASE_FOLD_SPECIALS,
     CREDIT,
+    DATELINE,
     _occurrences,
     INITIALS_SIGNOFF,
     SIGNOFF,
     TIMESTAMP_LINE,
     YEAR_DIGITS,
+    could_be_dateline,
     credit_matches,
     outlet_in,
     parse_signoff,
@@ -181,9 +183,28 @@ def test_parse_signoff_equals_the_plain_searches(text):
 
 
 @pytest.mark.parametrize("paragraph", ["Ia tiba di Moskwa. – Rappler.com", "Ia tiba di Moskwa. (ant/dwi)", "Ia tiba. (ant) ",
-                                       "Tanpa tanda apa pun."])
+                                       "Tanpa tanda apa pun.", "Negara-negara itu \u2028 -- Kompas.com", "- Kompas.com",
+                                       "a --- Kompas.com", "a - - Kompas.com", "a \x1c-\u2014 Kompas.com", "x -Tempo.co -"])
 def test_parse_signoff_examples_agree(paragraph):
     assert parse_signoff(paragraph) == plain_signoff(paragraph)
+
+
+DASHED = st.sampled_from(["-", "–", "—", "--", " ", "  ", "\u2028", "\x1c", "\x0b", "a", "Ab", ".", "Kompas.com", "Rappler",
+                          "JAKARTA", ",", "\n", "é"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(DASHED, max_size=40).map("".join))
+def test_parse_signoff_from_the_last_dash_equals_the_plain_searches(text):
+    assert parse_signoff(text) == plain_signoff(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(DASHED, max_size=60).map("".join), st.integers(0, 90))
+def test_dateline_precheck_refuses_only_what_cannot_match(text, padding):
+    paragraph = "x" * padding + text
+    if not could_be_dateline(paragraph):
+        assert DATELINE.match(paragraph) is None
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
