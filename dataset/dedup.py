@@ -35,6 +35,11 @@ PENDING = 256  # texts signed together by NearDuplicateIndex
 MAX_SHINGLES = 1_024  # shingles permuted in one numpy expression: (128 x 1,024) uint32 is 512 KB, cache-sized,
 # whatever the length of the texts
 PUNCTUATION = string.punctuation + "‘’‚‛“”„‟«»‹›–—―‐‑…·•¡¿"
+# What `str.split()` splits at. pyarrow 26's utf8_split_whitespace now and then leaves a string's last
+# whitespace character on its last word (about 1 array in 1,000 in a test of 100,000 small arrays,
+# depending on what lies in memory after the string); trimming it off with the punctuation makes the
+# words what `str.split()` gives, whatever memory holds.
+WHITESPACE = "".join(char for char in map(chr, range(0x110000)) if char.isspace())
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so each step is a bijection of the 64-bit running value
 
 
@@ -44,7 +49,7 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     A word is a whitespace-separated token, lowercased, with punctuation trimmed from both ends
     (`"Ukraina,"` and `"(Ukraina)"` are `ukraina`); tokens of punctuation only are dropped."""
     lists = pc.utf8_split_whitespace(pc.utf8_lower(pa.array(texts, pa.large_string())))
-    words = pc.utf8_trim(lists.flatten(), characters=PUNCTUATION)
+    words = pc.utf8_trim(lists.flatten(), characters=PUNCTUATION + WHITESPACE)
     owners = pc.list_parent_indices(lists)
     real = pc.greater(pc.binary_length(words), 0)
     words, owners = words.filter(real), owners.filter(real)
@@ -170,18 +175,36 @@ class NearDuplicateIndex:
         if len(self._pending) >= PENDING:
             self._sign_pending()
 
+    def band_keys(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), bands) uint64: what `add` keeps of each text. Another process may compute them
+        (a datatrove worker does) and hand them to `add_band_keys`."""
+        values = signatures(texts)[:, : self.bands * self.rows].astype(np.uint64)
+        values = values.reshape(len(texts), self.bands, self.rows)
+        keys = values[:, :, 0].copy()  # one 64-bit key per band: a polynomial over the band's rows
+        for row in range(1, self.rows):
+            keys *= _MULTIPLIER
+            keys += values[:, :, row]
+        return keys
+
+    def add_band_keys(self, keys: Sequence[str], band_keys: np.ndarray) -> None:
+        """`add` for texts whose `band_keys` are already computed, in the same order."""
+        if band_keys.shape != (len(keys), self.bands):
+            raise ValueError(f"band keys of shape {band_keys.shape} for {len(keys)} texts; expected {self.bands} per text")
+        self._sign_pending()
+        self._keys.extend(keys)
+        self._store(band_keys)
+
     def _sign_pending(self) -> None:
         if not self._pending:
             return
-        values = signatures(self._pending)[:, : self.bands * self.rows].astype(np.uint64)
-        values = values.reshape(len(self._pending), self.bands, self.rows)
-        rows = values[:, :, 0].copy()  # one 64-bit key per band: a polynomial over the band's rows
-        for row in range(1, self.rows):
-            rows *= _MULTIPLIER
-            rows += values[:, :, row]
-        signed = len(self._keys) - len(self._pending)  # texts whose keys are already in the blocks
+        keys = self.band_keys(self._pending)
         self._pending.clear()
-        for number, keys in enumerate(rows, start=signed):
+        self._store(keys)
+
+    def _store(self, band_keys: np.ndarray) -> None:
+        """Put the last `len(band_keys)` texts' keys into the blocks."""
+        done = len(self._keys) - len(self._pending) - len(band_keys)  # texts whose keys are already in the blocks
+        for number, keys in enumerate(band_keys, start=done):
             if number % BLOCK == 0:
                 self._blocks.append(np.empty((BLOCK, self.bands), dtype=np.uint64))
             self._blocks[-1][number % BLOCK] = keys

@@ -8,15 +8,17 @@ A run has two parts:
 1. The pipeline (`build_pipeline(source, work_dir)`), run by any datatrove executor as N tasks. Task `rank`
    takes the inputs `discover()` lists at positions rank, rank + N, rank + 2N, ... and calls the very
    `normalize_document` the local engine calls on each. It writes into `work_dir`:
-   - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order;
-     NNNNN is the rank, so the names are the same on every run with the same task count;
+   - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order,
+     each with its near-duplicate band keys (the MinHash signing is done here, in parallel); NNNNN is
+     the rank, so the names are the same on every run with the same task count;
    - `ledger/NNNNN.jsonl`: one line per input with its outcome: rejected (code and reason) or the
      article's raw sha256, size and warnings;
    - `logs/`: datatrove's task logs, stats and completion markers.
-2. `publish_shards(source, work_dir, out)`: merges the shards in source_file order, feeds warta's
-   `NearDuplicateIndex` in that order and writes the release through `dataset.pipeline.write_release`,
-   the code the local engine uses. The release is the local engine's, byte for byte (same rows, same
-   order, same files, same manifest).
+2. `publish_shards(source, work_dir, out)`: puts the shards' rows in source_file order (the ledgers say
+   which task holds each article, so this is Arrow slicing, not a merge of Python rows), feeds their
+   band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters, and writes the
+   release through `dataset.pipeline.write_release`, the code the local engine uses. The release is
+   the local engine's, byte for byte (same rows, same order, same files, same manifest).
 
 `normalize_folder_datatrove` does both on this machine with datatrove's `LocalPipelineExecutor`. To run
 part 1 on a cluster instead, put the input, `work_dir` and the output store on a filesystem every node
@@ -46,7 +48,6 @@ two runs' outputs). `publish_shards` refuses to publish while any input has no o
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import shutil
@@ -54,10 +55,12 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .dedup import NearDuplicateIndex
+from .dedup import PENDING, NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
@@ -70,6 +73,8 @@ INSTALL_HINT = "the datatrove engine needs the optional extra: pip install 'wart
 WORK_DIR = ".datatrove"  # default work folder, inside the store (ignored by the store: not a version)
 SHARDS, LEDGER, LOGS = "shards", "ledger", "logs"
 SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded rank: 00000.parquet, ...
+# a shard row: the article, and its near-duplicate band keys (NearDuplicateIndex.band_keys), signed by the task
+SHARD_SCHEMA = COLUMNS_BEFORE_DEDUP.append(pa.field("band_keys", pa.list_(pa.uint64()), nullable=False))
 
 
 class EngineUnavailable(RuntimeError):
@@ -143,6 +148,7 @@ def _define_steps() -> dict[str, type]:
             path = Path(self.work_dir) / LEDGER / f"{rank:05d}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
             stream = normalize_stream(data or (), self._raw, self.max_bytes)
+            index, waiting = NearDuplicateIndex(), []
             with path.open("w", encoding="utf-8") as ledger, rarer_collections():
                 while True:
                     with self.track_time():
@@ -152,7 +158,21 @@ def _define_steps() -> dict[str, type]:
                     entry, keep = self._entry(*pair)
                     ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
                     if keep:
-                        yield pair[0]
+                        waiting.append(pair[0])
+                    if len(waiting) >= PENDING:
+                        yield from self._signed(index, waiting)
+                yield from self._signed(index, waiting)
+
+        def _signed(self, index: NearDuplicateIndex, documents: list):
+            """The documents with their near-duplicate band keys in their rows (signed here, in parallel, not by the publisher)."""
+            if not documents:
+                return
+            with self.track_time():
+                keys = index.band_keys([document.text for document in documents]).tolist()
+            for document, row_keys in zip(documents, keys):
+                document.metadata["row"]["band_keys"] = row_keys
+            yield from documents
+            documents.clear()
 
         @staticmethod
         def _raw(document):
@@ -215,24 +235,70 @@ def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.t
         steps["DumpReader"](str(source), pattern),
         steps["NormalizeStep"](str(work), max_bytes),
         ParquetWriter(str(work / SHARDS), output_filename=SHARD_NAME, compression="zstd", adapter=_row_of,
-                      schema=COLUMNS_BEFORE_DEDUP, batch_size=BATCH_ROWS, max_file_size=-1),
+                      schema=SHARD_SCHEMA, batch_size=BATCH_ROWS, max_file_size=-1),
     ]
 
 
 # ---- part 2: merge the task outputs and publish ------------------------------------------------------------
 
 def _ledger(work: Path) -> list[dict]:
+    """Every task's ledger entries in discover() order, each with the `rank` of the task (and shard) it came from."""
     entries = []
     for path in sorted((work / LEDGER).glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
-            entries.extend(json.loads(line) for line in handle if line.strip())
+            entries.extend({**json.loads(line), "rank": int(path.stem)} for line in handle if line.strip())
     entries.sort(key=lambda e: e["source_file"])  # discover() order: relative posix path
     return entries
 
 
-def _shard_rows(path: Path) -> Iterator[dict]:
-    for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS):
-        yield from batch.to_pylist()
+class _Shard:
+    """One task's shard, its rows handed out in order, a few at a time, read a batch at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS)
+        self._batch: pa.RecordBatch | None = None
+        self._offset = 0
+
+    def _current(self) -> pa.RecordBatch | None:
+        while self._batch is None or self._offset == self._batch.num_rows:
+            self._batch, self._offset = next(self._batches, None), 0
+            if self._batch is None:
+                return None
+        return self._batch
+
+    def take(self, count: int) -> list[pa.RecordBatch]:
+        parts = []
+        while count:
+            batch = self._current()
+            if batch is None:
+                raise EngineError(f"{self.path}: fewer rows than its task's ledger lists; the work folder is stale "
+                                  "or incomplete: re-run the pipeline")
+            part = batch.slice(self._offset, min(count, batch.num_rows - self._offset))
+            parts.append(part)
+            self._offset += part.num_rows
+            count -= part.num_rows
+        return parts
+
+    def finished(self) -> bool:
+        return self._current() is None
+
+
+def _interleave(window: list[tuple[str, int]], shards: dict[int, _Shard]) -> pa.Table:
+    """The rows of `window` ((source_file, rank) in release order): each task's next rows, put in that order."""
+    ranks = np.fromiter((rank for _, rank in window), dtype=np.int64, count=len(window))
+    parts = []
+    for rank in np.unique(ranks).tolist():  # ascending: the concatenated rows are grouped by rank, in order
+        if rank not in shards:
+            raise EngineError(f"task {rank} has articles in its ledger but no shard; re-run the pipeline")
+        parts.extend(shards[rank].take(int(np.count_nonzero(ranks == rank))))
+    grouped = pa.Table.from_batches(parts)
+    positions = np.empty(len(window), dtype=np.int64)
+    positions[np.argsort(ranks, kind="stable")] = np.arange(len(window))
+    table = grouped.take(pa.array(positions))
+    if table.column("source_file").to_pylist() != [name for name, _ in window]:
+        raise EngineError("shard rows and ledgers are out of step; the work folder is stale: re-run the pipeline")
+    return table
 
 
 def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, version: str | None = None,
@@ -249,6 +315,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     warnings: list[dict] = []
     inputs = InputList()
     index = NearDuplicateIndex()
+    accepted: list[tuple[str, int]] = []  # (source_file, rank) of each article, in release order
 
     def batches() -> Iterator[pa.RecordBatch]:
         if run is not None:
@@ -277,21 +344,25 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
             inputs.append((name, entry["sha256"], entry["bytes"]))
-        shards = sorted((work / SHARDS).glob("*.parquet"))
-        rows: list[dict] = []
-        for row in heapq.merge(*(_shard_rows(p) for p in shards), key=lambda r: r["source_file"]):
-            index.add(row["id"], row["text"])
-            stats.articles += 1
-            stats.removed_by_rule.update(r["rule"] for r in row["removed"])
-            rows.append(row)
-            if len(rows) >= BATCH_ROWS:
-                yield pa.RecordBatch.from_pylist(rows, schema=COLUMNS_BEFORE_DEDUP)
-                rows = []
-        if rows:
-            yield pa.RecordBatch.from_pylist(rows, schema=COLUMNS_BEFORE_DEDUP)
-        if stats.articles != len(inputs):
-            raise EngineError(f"{work}: {stats.articles} rows in {SHARDS}/ but {len(inputs)} articles in the "
-                              f"{LEDGER}; the work folder is stale or incomplete: re-run the pipeline")
+            accepted.append((name, entry["rank"]))
+        shards = {int(path.stem): _Shard(path) for path in sorted((work / SHARDS).glob("*.parquet"))}
+        for start in range(0, len(accepted), BATCH_ROWS):
+            table = _interleave(accepted[start : start + BATCH_ROWS], shards)
+            ids = table.column("id").to_pylist()
+            if "band_keys" in table.column_names:
+                keys = pc.list_flatten(table.column("band_keys")).to_numpy()
+                index.add_band_keys(ids, keys.reshape(len(ids), -1))
+            else:  # shards of a warta that did not sign in the tasks
+                for key, text in zip(ids, table.column("text").to_pylist()):
+                    index.add(key, text)
+            stats.articles += table.num_rows
+            rules = pc.value_counts(pc.struct_field(pc.list_flatten(table.column("removed")), "rule"))
+            stats.removed_by_rule.update(dict(zip(rules.field("values").to_pylist(), rules.field("counts").to_pylist())))
+            yield table.select(COLUMNS_BEFORE_DEDUP.names).combine_chunks().to_batches()[0]
+        for shard in shards.values():
+            if not shard.finished():
+                raise EngineError(f"{shard.path}: more rows than its task's ledger lists; the work folder is stale "
+                                  "or incomplete: re-run the pipeline")
 
     try:
         release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)

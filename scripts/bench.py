@@ -17,6 +17,8 @@ is the client's only (the server's resident memory is reported in the notes).
 
 Stages:
   normalize  normalize_folder end to end       floor: read bytes -> 1-column Parquet (pyarrow)
+             then the same corpus with --engine datatrove, 4 tasks on 2 worker processes (if the
+             extra is installed): its row's ratio is over the default engine's articles/s
   push       Pusher.push of N articles as tasks with predictions to a dedicated local Label Studio,
              then no-op re-pushes of the same release: the default (sync file + fingerprint check)
              and --full-sync (every task listed), each its own row
@@ -168,11 +170,14 @@ class Context:
 
 @dataclass(frozen=True)
 class Followup:
-    """A further measurement of a stage, after its run, in its own process and its own table row."""
+    """A further measurement of a stage, after its run, in its own process and its own table row.
+
+    With `versus_run`, the row's ratio is its items/s over the stage run's (another way to do the same work)."""
 
     name: str
     run: Callable[[Context], dict]
     description: str = ""
+    versus_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,47 @@ def normalize_quality(ctx: Context, info: CorpusInfo, result: dict) -> dict:
     return score_clusters(info, cluster_of)
 
 
+DATATROVE_TASKS, DATATROVE_WORKERS = 4, 2
+
+
+def normalize_datatrove_run(ctx: Context) -> dict:
+    """The same corpus through `--engine datatrove`: 4 tasks, 2 worker processes at a time, then one publish.
+
+    The workers are children of datatrove's fork server: stopping the server after the run reaps it, and
+    with it the CPU of the workers it reaped, which `RUSAGE_CHILDREN` then counts."""
+    import logging
+    import resource
+
+    from dataset.engines import EngineUnavailable, normalize_folder_datatrove, require_datatrove
+
+    try:
+        require_datatrove()
+    except EngineUnavailable as error:
+        print(f"normalize (datatrove): skipped: {error}", flush=True)
+        return {"items": 0, "seconds": 0.0, "cpu_seconds": 0.0, "rss_start_mb": _rss_mb(), "hwm_end_mb": 0.0,
+                "skipped": str(error)}
+    logging.basicConfig(level=logging.ERROR)
+    out = ctx.work / "store-datatrove"
+    shutil.rmtree(out, ignore_errors=True)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with Timer() as timer:
+        run = normalize_folder_datatrove(ctx.corpus, out, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS)
+    from multiprocess import forkserver
+
+    forkserver._forkserver._stop()  # private, bench-only: waits for the server, which has reaped the workers
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = after.ru_utime - children.ru_utime + after.ru_stime - children.ru_stime
+    result = timer.result(run.stats.articles, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS,
+                          worker_cpu_seconds=worker_cpu, worker_peak_mb=after.ru_maxrss / 1024)
+    result["cpu_seconds"] += worker_cpu
+    same = _release(ctx.work / "store").path / "articles"
+    other = run.release.path / "articles" if run.release else None
+    result["same_bytes_as_default_engine"] = bool(other) and sorted(
+        (f.name, f.read_bytes()) for f in same.glob("*.parquet")) == sorted((f.name, f.read_bytes()) for f in other.glob("*.parquet"))
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
 register(Stage(
     name="normalize",
     unit="articles",
@@ -270,6 +316,9 @@ register(Stage(
     baseline_label="pyarrow: read bytes -> 1-column Parquet",
     evaluate=normalize_quality,
     description="normalize_folder end to end: read, clean, metadata, MinHash, Parquet",
+    followups=(Followup(f"datatrove engine, {DATATROVE_WORKERS} workers", normalize_datatrove_run,
+                        f"warta normalize --engine datatrove --tasks {DATATROVE_TASKS} --workers {DATATROVE_WORKERS}",
+                        versus_run=True),),
     repeat=3,  # one run's rate moved by up to 15% between runs on this shared 2-core machine
 ))
 
@@ -914,8 +963,13 @@ def bench_stage(name: str, ctx: Context, info: CorpusInfo | None, profile_dir: P
         for index, followup in enumerate(stage.followups):
             print(f"{name}: measuring the {followup.name} ...", flush=True)
             result = measure(name, f"followup{index}", ctx, profile(f"followup{index}"))
-            rows.append({"stage": f"{name} ({followup.name})", "unit": stage.unit, "description": followup.description,
-                         **result, **_rates(result)})
+            followed = {"stage": f"{name} ({followup.name})", "unit": stage.unit, "description": followup.description,
+                        **result, **_rates(result)}
+            if followup.versus_run and followed["items_per_s"] and row.get("items_per_s"):
+                followed["versus"] = {"stage": name, "items_per_s": row["items_per_s"],
+                                      "items_per_s_core": row["items_per_s_core"]}
+                followed["ratio"] = followed["items_per_s"] / row["items_per_s"]
+            rows.append(followed)
     finally:
         if server_dir is not None:
             _stop_labelstudio(server_dir)
@@ -954,6 +1008,16 @@ def _load(row: dict) -> str:
 def describe(row: dict) -> list[str]:
     if row.get("subrow"):
         return []
+    if row.get("skipped"):
+        return [f"- {row['stage']}: skipped: {row['skipped']}"]
+    if row.get("versus"):
+        versus = row["versus"]
+        return [f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "
+                f"{versus['stage']} default engine's {versus['items_per_s']:,.0f}/s (the ratio column); "
+                f"{row['items_per_s_core']:,.0f}/s per core against {versus['items_per_s_core']:,.0f}; "
+                f"{row['cores_used']:.2f} cores busy (the workers' {row['worker_cpu_seconds']:.1f} CPU seconds included, the "
+                f"largest worker {row['worker_peak_mb']:,.0f} MB); the same Parquet bytes as the default engine: "
+                f"{'yes' if row['same_bytes_as_default_engine'] else 'NO'}"]
     notes = [f"- {row['stage']}: {row['cores_used']:.2f} cores busy on average; "
              f"{row['rss_start_mb']:.0f} MB resident after imports, {row['peak_mb']:.0f} MB peak; {_load(row)}"]
     floor = row.get("baseline") or {}

@@ -113,6 +113,65 @@ def test_publishing_an_incomplete_run_is_refused(tmp_path):
     assert not list((tmp_path / "second").glob("v*"))
 
 
+def test_tasks_sign_their_articles_for_the_near_duplicate_index(tmp_path):
+    import pyarrow.parquet as pq
+
+    from dataset.dedup import NearDuplicateIndex
+
+    work = tmp_path / "work"
+    normalize_folder_datatrove(SEEDS, tmp_path / "store", tasks=TASKS, workers=1, work_dir=work, keep_work=True)
+    shards = [pq.read_table(path) for path in sorted((work / "shards").glob("*.parquet"))]
+    assert all(shard.schema == engines.SHARD_SCHEMA for shard in shards)
+    index = NearDuplicateIndex()
+    for shard in shards:
+        texts, keys = shard.column("text").to_pylist(), shard.column("band_keys").to_pylist()
+        assert keys == index.band_keys(texts).tolist()
+        assert {len(row) for row in keys} == {index.bands}
+
+
+def _rewrite_shard(path: Path, change) -> None:
+    import pyarrow.parquet as pq
+
+    table = change(pq.read_table(path))
+    pq.write_table(table, path)
+
+
+def test_shards_without_band_keys_are_signed_when_published(tmp_path):
+    """Shards written before the tasks signed their articles still publish the same release."""
+    work = tmp_path / "work"
+    first = normalize_folder_datatrove(SEEDS, tmp_path / "first", tasks=TASKS, workers=1, work_dir=work, keep_work=True)
+    for path in (work / "shards").glob("*.parquet"):
+        _rewrite_shard(path, lambda table: table.drop_columns(["band_keys"]))
+    assert_same_release(first, publish_shards(SEEDS, work, tmp_path / "second"))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda table: table.slice(0, table.num_rows - 1), "fewer rows than its task's ledger lists"),
+    (lambda table: pa_concat(table, table.slice(0, 1)), "more rows than its task's ledger lists"),
+    (lambda table: table.set_column(1, table.schema.field("source_file"), pa_strings(["other.txt"] * table.num_rows)),
+     "out of step"),
+])
+def test_shards_that_disagree_with_their_ledger_are_refused(tmp_path, change, message):
+    work = tmp_path / "work"
+    normalize_folder_datatrove(SEEDS, tmp_path / "first", tasks=2, workers=1, work_dir=work, keep_work=True)
+    _rewrite_shard(work / "shards" / "00001.parquet", change)
+    with pytest.raises(EngineError, match=message):
+        publish_shards(SEEDS, work, tmp_path / "second")
+    assert not list((tmp_path / "second").glob("v*"))
+
+
+def pa_concat(*tables):
+    import pyarrow as pa
+
+    return pa.concat_tables(tables)
+
+
+def pa_strings(values):
+    import pyarrow as pa
+
+    return pa.array(values, pa.string())
+
+
 def test_cli_engines_print_the_same_summary(corpus, tmp_path):
     runner = CliRunner()
     outputs = []

@@ -186,3 +186,46 @@ def test_labels_do_not_depend_on_block_or_batch_sizes(monkeypatch):
     monkeypatch.setattr(dedup, "BLOCK", 4)
     monkeypatch.setattr(dedup, "PENDING", 3)
     assert labels() == expected
+
+
+def test_band_keys_computed_elsewhere_give_the_labels_add_gives(monkeypatch):
+    """A datatrove worker signs its texts and the publisher only adds their band keys, mixed with plain `add`s."""
+    monkeypatch.setattr(dedup, "BLOCK", 4)
+    monkeypatch.setattr(dedup, "PENDING", 3)
+    texts = seed_texts() * 3
+    keys = [f"k{number:02d}" for number in range(len(texts))]
+    plain = NearDuplicateIndex()
+    for key, text in zip(keys, texts):
+        plain.add(key, text)
+    mixed = NearDuplicateIndex()
+    mixed.add(keys[0], texts[0])  # pending when the first precomputed keys arrive
+    mixed.add_band_keys(keys[1:9], mixed.band_keys(texts[1:9]))
+    for key, text in zip(keys[9:11], texts[9:11]):
+        mixed.add(key, text)
+    mixed.add_band_keys(keys[11:], NearDuplicateIndex().band_keys(texts[11:]))
+    assert mixed.keys(0, len(keys)) == keys
+    assert mixed.labels() == plain.labels()
+    assert len(set(plain.labels())) == len(seed_texts())
+    with pytest.raises(ValueError, match="band keys of shape"):
+        mixed.add_band_keys(["x", "y"], mixed.band_keys(["satu dua tiga empat lima enam"]))
+
+
+def test_words_are_what_str_split_gives_whatever_memory_holds():
+    """pyarrow's utf8_split_whitespace sometimes keeps a string's last whitespace on its last word; the
+    words, and so the signatures, must not depend on that. Many small arrays make it happen."""
+    import random
+
+    alphabet = list("abcdeéß XYZ  \t\n.,;:!?()-—\"'")
+    rng = random.Random(1)
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(rng.randint(1, 8))]
+        hashes, counts = dedup._word_hashes(texts)
+        expected = [[w.strip(PUNCTUATION) for w in t.lower().split() if w.strip(PUNCTUATION)] for t in texts]
+        assert counts.tolist() == [len(words) for words in expected]
+        from xxhash import xxh32_intdigest
+
+        assert hashes.tolist() == [xxh32_intdigest(w) for words in expected for w in words]
+
+
+def test_whitespace_is_every_character_str_split_splits_at():
+    assert dedup.WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if len(("a" + c + "a").split()) == 2)
