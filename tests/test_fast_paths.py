@@ -16,14 +16,15 @@ from hypothesis import strategies as st
 from dataset.metadata import (
     CASE_FOLD_SPECIALS,
     CREDIT,
+    CREDIT_STARTS,
     DATELINE,
-    _occurrences,
     INITIALS_SIGNOFF,
     SIGNOFF,
     TIMESTAMP_LINE,
     YEAR_DIGITS,
     could_be_dateline,
     credit_matches,
+    credit_starts,
     outlet_in,
     parse_signoff,
 )
@@ -226,11 +227,12 @@ def test_credit_matches_are_finditers(text):
     assert [m.span() for m in credit_matches(text)] == [m.span() for m in CREDIT.finditer(text)]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["sumber", "umber", "laporan", "lapor", "an", "menurut", "s", "x", " "]), max_size=12).map("".join))
-def test_occurrences_are_every_start_overlapping_or_not(text):
-    words = ("sumber", "umber", "laporan", "an", "menurut")
-    assert _occurrences(text, words) == [i for i in range(len(text)) if text.startswith(words, i)]
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*CREDIT_STARTS, "di", "lapor", "me", "an", "s", "x", " ", "é", "—", "\U0001f600"]),
+                max_size=12).map("".join))
+def test_credit_starts_are_every_start_overlapping_or_not(text):
+    """Positions in characters (the text is not ASCII everywhere), each once: no verb starts another."""
+    assert credit_starts(text) == [i for i in range(len(text)) if text.startswith(CREDIT_STARTS, i)]
 
 
 def test_case_fold_specials_are_all_such_characters():
