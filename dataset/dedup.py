@@ -38,8 +38,9 @@ PUNCTUATION = string.punctuation + "‘’‚‛“”„‟«»‹›–—―�
 # What `str.split()` splits at. pyarrow 26's utf8_split_whitespace now and then leaves a string's last
 # whitespace character on its last word (about 1 array in 1,000 in a test of 100,000 small arrays,
 # depending on what lies in memory after the string); trimming it off with the punctuation makes the
-# words what `str.split()` gives, whatever memory holds.
-WHITESPACE = "".join(char for char in map(chr, range(0x110000)) if char.isspace())
+# words what `str.split()` gives, whatever memory holds. (Every `str.isspace()` character, spelt out:
+# a test recomputes it; computing it here cost 0.1 s at every import.)
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so each step is a bijection of the 64-bit running value
 
 
