@@ -252,11 +252,15 @@ def _ledger(work: Path) -> list[dict]:
 
 
 class _Shard:
-    """One task's shard, its rows handed out in order, a few at a time, read a batch at a time."""
+    """One task's shard, its rows handed out in order, a few at a time, read `batch_rows` at a time.
 
-    def __init__(self, path: Path):
+    A release batch of BATCH_ROWS takes about BATCH_ROWS / tasks rows from each shard, so reading that
+    many at a time keeps one release batch's worth decoded in all (16 shards of 20,000 articles: a
+    peak of 384 MB against 487 with BATCH_ROWS from each)."""
+
+    def __init__(self, path: Path, batch_rows: int = BATCH_ROWS):
         self.path = path
-        self._batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=BATCH_ROWS)
+        self._batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_rows)
         self._batch: pa.RecordBatch | None = None
         self._offset = 0
 
@@ -345,7 +349,9 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
                 log.warning("%s: %s", name, warning)
             inputs.append((name, entry["sha256"], entry["bytes"]))
             accepted.append((name, entry["rank"]))
-        shards = {int(path.stem): _Shard(path) for path in sorted((work / SHARDS).glob("*.parquet"))}
+        paths = sorted((work / SHARDS).glob("*.parquet"))
+        share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard
+        shards = {int(path.stem): _Shard(path, share) for path in paths}
         for start in range(0, len(accepted), BATCH_ROWS):
             table = _interleave(accepted[start : start + BATCH_ROWS], shards)
             ids = table.column("id").to_pylist()

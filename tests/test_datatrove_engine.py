@@ -172,6 +172,20 @@ def pa_strings(values):
     return pa.array(values, pa.string())
 
 
+def test_a_shard_hands_out_its_rows_in_order_across_batches(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "00000.parquet"
+    pq.write_table(pa.table({"n": list(range(10))}), path, row_group_size=3)
+    shard = engines._Shard(path, batch_rows=4)
+    taken = [[row for batch in shard.take(count) for row in batch.column("n").to_pylist()] for count in (1, 5, 0, 4)]
+    assert taken == [[0], [1, 2, 3, 4, 5], [], [6, 7, 8, 9]]
+    assert shard.finished()
+    with pytest.raises(EngineError, match="fewer rows than its task's ledger lists"):
+        shard.take(1)
+
+
 def test_cli_engines_print_the_same_summary(corpus, tmp_path):
     runner = CliRunner()
     outputs = []
