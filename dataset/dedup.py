@@ -60,14 +60,19 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return hashes[encoded.indices.to_numpy(zero_copy_only=False)], np.bincount(owners.to_numpy(), minlength=len(texts))
 
 
+def _fold_last_axis(values: np.ndarray) -> np.ndarray:
+    """A 64-bit polynomial over the last axis of uint64 `values` (wrapping): shingles from word hashes,
+    band keys from a band's rows."""
+    combined = values[..., 0].copy()
+    for offset in range(1, values.shape[-1]):
+        combined *= _MULTIPLIER
+        combined += values[..., offset]
+    return combined
+
+
 def _polynomial(hashes: np.ndarray, size: int) -> np.ndarray:
     """For each window of `size` consecutive word hashes: a 64-bit polynomial over them."""
-    count = len(hashes) - size + 1
-    combined = hashes[:count].copy()
-    for offset in range(1, size):
-        combined *= _MULTIPLIER
-        combined += hashes[offset : offset + count]
-    return combined
+    return _fold_last_axis(np.lib.stride_tricks.sliding_window_view(hashes, size))
 
 
 def _shingles(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,12 +185,7 @@ class NearDuplicateIndex:
         """(len(texts), bands) uint64: what `add` keeps of each text. Another process may compute them
         (a datatrove worker does) and hand them to `add_band_keys`."""
         values = signatures(texts)[:, : self.bands * self.rows].astype(np.uint64)
-        values = values.reshape(len(texts), self.bands, self.rows)
-        keys = values[:, :, 0].copy()  # one 64-bit key per band: a polynomial over the band's rows
-        for row in range(1, self.rows):
-            keys *= _MULTIPLIER
-            keys += values[:, :, row]
-        return keys
+        return _fold_last_axis(values.reshape(len(texts), self.bands, self.rows))  # one 64-bit key per band
 
     def add_band_keys(self, keys: Sequence[str], band_keys: np.ndarray) -> None:
         """`add` for texts whose `band_keys` are already computed, in the same order."""

@@ -41,6 +41,7 @@ WIRE_SOURCES: dict[str, str] = {
 
 DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|co|id|net|org|news|tv|my|sg|uk)(?:\.(?:id|uk|my|sg))?$", re.IGNORECASE)
 DASH = r"(?:--|-|–|—)"
+DASH_CHARS = "-–—"  # DASH's characters
 ZONES: dict[str, timedelta] = {"WIB": timedelta(hours=7), "WITA": timedelta(hours=8), "WIT": timedelta(hours=9),
                                "GMT": timedelta(0), "UTC": timedelta(0)}
 
@@ -195,7 +196,7 @@ def could_be_dateline(paragraph: str) -> bool:
 
     Its lazy head tries each of its 70 lengths on a paragraph without one (~3 µs); three substring
     scans say so first."""
-    found = [at for at in (paragraph.find("-"), paragraph.find("–"), paragraph.find("—")) if at >= 0]
+    found = [at for at in map(paragraph.find, DASH_CHARS) if at >= 0]
     if not found:
         return False
     first = min(found)
@@ -231,15 +232,12 @@ SIGNOFF = re.compile(r"\s+" + DASH + r"\s*(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*
 INITIALS_SIGNOFF = re.compile(r"\s*\((?P<initials>[a-z]{2,5}(?:/[a-z]{2,5}){0,3})\)\s*$")
 
 
-DASH_CHARS = "-–—"
-
-
 def _last_dash_run(paragraph: str) -> int:
     """Where the whitespace before the paragraph's last run of dashes starts, or -1 without a dash.
 
     What follows SIGNOFF's dash holds no dash, so every match of it starts there or later: the search
     starts there instead of trying every whitespace of the paragraph (Indonesian hyphenates often)."""
-    at = max(paragraph.rfind("-"), paragraph.rfind("–"), paragraph.rfind("—"))
+    at = max(map(paragraph.rfind, DASH_CHARS))
     if at < 0:
         return -1
     while at > 0 and paragraph[at - 1] in DASH_CHARS:
@@ -308,8 +306,8 @@ def credit_matches(text: str) -> Iterator[re.Match[str]]:
     """What `CREDIT.finditer(text)` gives, with the pattern tried only where a verb starts.
 
     The case-insensitive search tries every position of the text (~90 µs an article); the verbs'
-    first words are found in the lowercased text by substring scans. Tried in order, each at or after
-    the end of the last match, those positions give finditer's matches."""
+    first words are found in the lowercased text in one Aho-Corasick pass (`credit_starts`). Tried in
+    order, each at or after the end of the last match, those positions give finditer's matches."""
     lowered = text.lower()
     if len(lowered) != len(text) or any(special in text for special in CASE_FOLD_SPECIALS):
         yield from CREDIT.finditer(text)

@@ -113,6 +113,8 @@ def rarer_collections(threshold: int = GC_FIRST_THRESHOLD) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*previous)
+
+
 Item = TypeVar("Item")
 
 

@@ -180,7 +180,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
 
 
 # NOT_TEXT's control characters as bytes: in UTF-8 and cp1252 each is exactly that one byte
-CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20)])
+CONTROL_BYTES = bytes(byte for byte in range(0x80) if NOT_TEXT.match(chr(byte)))
 
 
 def _control_bytes(data: bytes) -> int:

@@ -125,8 +125,19 @@ class Article:
     def paragraphs(self) -> list[str]:
         return self.text.split("\n\n") if self.text else []
 
+    def derived(self) -> dict:
+        """The columns computed from the fields (one definition for `to_row` and `record_batch`)."""
+        text = self.text
+        return {
+            "published_at_local": self.published_at.isoformat() if self.published_at else None,
+            "text_sha256": sha256_hex(text),
+            "n_paragraphs": text.count("\n\n") + 1 if text else 0,  # len(self.paragraphs), without the list
+            "n_words": len(text.split()),
+            "n_chars": len(text),
+            "n_removed": len(self.removed),
+        }
+
     def to_row(self) -> dict:
-        published_local = self.published_at.isoformat() if self.published_at else None
         return {
             "id": self.id,
             "source_file": self.source_file,
@@ -136,7 +147,6 @@ class Article:
             "outlet": self.outlet,
             "dateline_place": self.dateline_place,
             "published_at": self.published_at,
-            "published_at_local": published_local,
             "published_date": self.published_date,
             "authors": self.authors,
             "editors": self.editors,
@@ -144,11 +154,7 @@ class Article:
             "language": self.language,
             "language_score": self.language_score,
             "text": self.text,
-            "text_sha256": sha256_hex(self.text),
-            "n_paragraphs": len(self.paragraphs),
-            "n_words": len(self.text.split()),
-            "n_chars": len(self.text),
-            "n_removed": len(self.removed),
+            **self.derived(),
             "removed": [{"line": r.line, "rule": r.rule, "text": r.text} for r in self.removed],
             "dup_cluster": self.dup_cluster,
         }
@@ -165,16 +171,10 @@ def record_batch(articles: Sequence[Article], schema: pa.Schema = COLUMNS_BEFORE
     removed_lines = pa.StructArray.from_arrays(
         [pa.array([r.line for r in removed], pa.int32()), pa.array([r.rule for r in removed], pa.string()),
          pa.array([r.text for r in removed], pa.string())], fields=list(REMOVED_LINE))
-    texts = [article.text for article in articles]
-    columns = {
-        "published_at_local": [a.published_at.isoformat() if a.published_at else None for a in articles],
-        "text_sha256": [sha256_hex(text) for text in texts],
-        "n_paragraphs": [text.count("\n\n") + 1 if text else 0 for text in texts],
-        "n_words": [len(text.split()) for text in texts],
-        "n_chars": [len(text) for text in texts],
-        "n_removed": [len(article.removed) for article in articles],
-        "removed": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), removed_lines, type=ARTICLE_SCHEMA.field("removed").type),
-    }
+    derived = [article.derived() for article in articles]
+    columns = {name: [row[name] for row in derived] for name in (derived[0] if derived else ())}
+    columns["removed"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), removed_lines,
+                                                  type=ARTICLE_SCHEMA.field("removed").type)
     arrays = []
     for column in schema:
         values = columns[column.name] if column.name in columns else [getattr(a, column.name) for a in articles]

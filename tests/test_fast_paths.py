@@ -310,6 +310,11 @@ def test_record_batch_is_the_batch_of_the_rows(tmp_path):
         assert built.schema == expected.schema
         assert built.equals(expected)
     assert record_batch([], COLUMNS_BEFORE_DEDUP).num_rows == 0
+    # the derived columns' counting shortcuts against the plain definitions
+    for article in articles:
+        derived = article.derived()
+        assert derived["n_paragraphs"] == len(article.paragraphs)
+        assert derived["n_words"] == sum(len(p.split()) for p in article.paragraphs)
 
 
 @settings(max_examples=300, deadline=None)
