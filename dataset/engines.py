@@ -185,7 +185,6 @@ def _define_steps() -> dict[str, type]:
                 return self._rejected(name, code, reason), False
             if isinstance(result, RejectedInput):
                 return self._rejected(name, result.code, result.message), False
-            raw = document.metadata["raw"]
             article = result.article
             row = article.to_row()
             document.text = article.text
@@ -193,7 +192,7 @@ def _define_steps() -> dict[str, type]:
             self.stat_update("articles")
             for rule in (r.rule for r in article.removed):
                 self.stat_update(f"removed_{rule}")
-            return {"source_file": name, "sha256": article.raw_sha256, "bytes": raw.size,
+            return {"source_file": name, "sha256": article.raw_sha256, "bytes": result.raw_bytes,
                     "warnings": result.warnings}, True
 
         def _rejected(self, name: str, code: str, reason: str) -> dict:

@@ -20,6 +20,7 @@ from .records import Article, article_id, sha256_hex
 class NormalizeResult:
     article: Article
     warnings: list[str] = field(default_factory=list)
+    raw_bytes: int | None = None  # how many bytes were read and hashed (a file can change after it was listed)
 
 
 def _names_from(bylines: list[str], pattern) -> list[str]:
@@ -93,6 +94,7 @@ def normalize_document(document: RawDocument, max_bytes: int = DEFAULT_MAX_BYTES
     text, warnings = decode(data)
     result = normalize_text(text, document.source_file, sha256_hex(data), document, language=language)
     result.warnings[:0] = warnings
+    result.raw_bytes = len(data)
     return result
 
 

@@ -143,7 +143,7 @@ def normalize_folder(
             for warning in result.warnings:
                 warnings.append({"source_file": item.source_file, "warning": warning})
                 log.warning("%s: %s", item.source_file, warning)
-            inputs.append((item.source_file, article.raw_sha256, item.size))
+            inputs.append((item.source_file, article.raw_sha256, result.raw_bytes))
             index.add(article.id, article.text)
             stats.count(article)
             yield article

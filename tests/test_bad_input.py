@@ -146,3 +146,32 @@ def test_a_file_that_grew_after_it_was_listed_is_read_whole_or_rejected_at_the_l
     with pytest.raises(RejectedInput, match="over the") as listed_large:
         RawDocument("growing.txt", path, size=7000).read(max_bytes=6000)
     assert listed_large.value.code == "too_large"
+
+
+@pytest.mark.parametrize("engine", ["default", "datatrove"])
+def test_the_manifest_counts_the_bytes_read_not_the_size_listed(dumps, tmp_path, monkeypatch, engine):
+    """A file can change between being listed and being read: `inputs.jsonl` pairs each sha256 with the
+    length of the very bytes it hashes."""
+    import dataclasses
+    import hashlib
+
+    from dataset import engines, pipeline
+
+    listing = pipeline.discover
+
+    def stale_sizes(*args, **kwargs):
+        for item in listing(*args, **kwargs):
+            yield item if isinstance(item, tuple) else dataclasses.replace(item, size=item.size - 100)
+
+    if engine == "datatrove":
+        pytest.importorskip("datatrove")
+        monkeypatch.setattr(engines, "discover", stale_sizes)
+        run = engines.normalize_folder_datatrove(dumps, tmp_path / "store", tasks=2, workers=1)
+    else:
+        monkeypatch.setattr(pipeline, "discover", stale_sizes)
+        run = normalize_folder(dumps, tmp_path / "store")
+    listed = list(run.release.inputs())
+    assert len(listed) == 5
+    for entry in listed:
+        data = (dumps / entry["source_file"]).read_bytes()
+        assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data)), entry["source_file"]
