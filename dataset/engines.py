@@ -360,9 +360,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             else:  # shards of a warta that did not sign in the tasks
                 for key, text in zip(ids, table.column("text").to_pylist()):
                     index.add(key, text)
-            stats.articles += table.num_rows
-            rules = pc.value_counts(pc.struct_field(pc.list_flatten(table.column("removed")), "rule"))
-            stats.removed_by_rule.update(dict(zip(rules.field("values").to_pylist(), rules.field("counts").to_pylist())))
+            stats.count_table(table)
             yield table.select(COLUMNS_BEFORE_DEDUP.names).combine_chunks().to_batches()[0]
         for shard in shards.values():
             if not shard.finished():

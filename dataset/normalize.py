@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import pyarrow as pa
+
 from .language import detect_language
 from .metadata import AUTHOR_LINE, EDITOR_LINE, canonical_outlet, credited_sources, split_names
 from .page import Page, analyse
@@ -166,6 +168,14 @@ class NormalizeStats:
     def count(self, article: Article) -> None:
         self.articles += 1
         self.removed_by_rule.update(r.rule for r in article.removed)
+
+    def count_table(self, table: pa.Table | pa.RecordBatch) -> None:
+        """`count` of every article row of `table` (a publisher that holds rows, not Articles), in the same order."""
+        import pyarrow.compute as pc
+
+        self.articles += table.num_rows
+        rules = pc.value_counts(pc.struct_field(pc.list_flatten(table.column("removed")), "rule"))
+        self.removed_by_rule.update(dict(zip(rules.field("values").to_pylist(), rules.field("counts").to_pylist())))
 
     def as_dict(self) -> dict:
         return {

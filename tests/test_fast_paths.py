@@ -315,6 +315,16 @@ def test_record_batch_is_the_batch_of_the_rows(tmp_path):
         derived = article.derived()
         assert derived["n_paragraphs"] == len(article.paragraphs)
         assert derived["n_words"] == sum(len(p.split()) for p in article.paragraphs)
+    # a publisher holding rows counts them as the articles are counted: same numbers, same order
+    from dataset.normalize import NormalizeStats
+
+    by_article, by_table = NormalizeStats(), NormalizeStats()
+    for article in articles:
+        by_article.count(article)
+    for start in range(0, len(articles), 16):
+        by_table.count_table(record_batch(articles[start:start + 16]))
+    assert by_table.as_dict() == by_article.as_dict() and by_article.articles == len(articles)
+    assert list(by_table.removed_by_rule) == list(by_article.removed_by_rule)
 
 
 @settings(max_examples=300, deadline=None)
