@@ -128,25 +128,9 @@ def write_jsonl(folder: Path, name: str, rows: Iterable[dict]) -> dict:
 
 
 def write_json(path: Path, document: dict) -> None:
-    """`json.dumps(document, indent=2)` to a file, but top-level iterator values (200,000 input files, say)
-    are written item by item instead of being held as one string."""
-
-    def dumps(value, indent: str) -> str:
-        return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n" + indent)
-
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write("{")
-        for number, (key, value) in enumerate(document.items()):
-            handle.write(("," if number else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ")
-            if isinstance(value, Iterator):
-                empty = True
-                for item in value:
-                    handle.write(("[" if empty else ",") + "\n    " + dumps(item, "    "))
-                    empty = False
-                handle.write("[]" if empty else "\n  ]")
-            else:
-                handle.write(dumps(value, "  "))
-        handle.write("\n}\n" if document else "}\n")
+    """The manifest's form: two-space indents, UTF-8 as is, dates as strings. (The per-input list that once
+    needed streaming lives in `inputs.jsonl`, written by `write_jsonl`.)"""
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -176,13 +176,3 @@ def test_release_reads_with_pandas_pyarrow_and_datasets(seeds_copy, tmp_path):
     assert loaded.num_rows == 5 and loaded.features["wire_sources"].feature.dtype == "string"
     kompas = [r for r in loaded if r["source_file"].startswith("000")][0]
     assert kompas["published_at"].isoformat().startswith("2021-12-31T03:00")
-
-
-def test_streamed_manifest_is_the_same_json(tmp_path):
-    from dataset.store import write_json
-
-    document = {"version": "v1.0.0", "inputs": [{"source_file": "a/b.txt", "sha256": "ab", "bytes": 3}] * 3, "empty": [],
-                "nested": {"x": [1, 2], "y": None}, "text": "Jakarta – “kutipan”"}
-    streamed = {**document, "inputs": iter(document["inputs"]), "empty": iter([])}
-    write_json(tmp_path / "streamed.json", streamed)
-    assert (tmp_path / "streamed.json").read_text(encoding="utf-8") == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
