@@ -132,6 +132,16 @@ def test_anchored_union_matches_whenever_a_member_does(pattern, data):
     line = data.draw(st.from_regex(pattern, fullmatch=False))
     assert pattern.search(line) and ANCHORED_UNION.match(line)
     assert classify_line(line) == plain_classify(line)
+    assert_anchored_first_names_the_first_match(line)
+
+
+def assert_anchored_first_names_the_first_match(line: str) -> None:
+    """ANCHORED_FIRST's named alternative is the first anchored pattern, in search order, that matches."""
+    from dataset.rules import _ANCHORED_ENTRIES, ANCHORED_FIRST
+
+    first = ANCHORED_FIRST.match(line)
+    expected = next((number for number, (_, _, pattern, _) in enumerate(_ANCHORED_ENTRIES) if pattern.search(line)), None)
+    assert (int(first.lastgroup[1:]) if first else None) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -142,6 +152,7 @@ def test_anchored_union_matches_only_when_a_member_does(line):
     members = [RELATED_HEADINGS, *ANCHORED_LIST]
     assert (ANCHORED_UNION.match(line) is not None) == any(p.search(line) for p in members)
     assert classify_line(line) == plain_classify(line)
+    assert_anchored_first_names_the_first_match(line)
 
 
 LINE_ALPHABET = st.sampled_from(list("ab A.)(/-–—\t\u00a0\u2000\u2009\u200a\u200b\u202f\u205f\u3000\ufeff\u2060\u00ad\r\x0b") + ["ant", "Rappler.com", "  "])
