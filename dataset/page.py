@@ -99,15 +99,16 @@ def is_headline_shaped(text: str) -> bool:
     return 2 <= words(text) <= 30 and len(text) <= 250 and not text.endswith((".", ":", ",", ";"))
 
 
-def is_title_case(text: str) -> bool:
+def is_title_case(tokens: list[str]) -> bool:
     """Headlines of linked articles capitalise most words; running prose does not."""
-    alphabetic = [w for w in text.split() if w[:1].isalpha()]
-    return len(alphabetic) >= 3 and sum(w[0].isupper() for w in alphabetic) / len(alphabetic) >= 0.6
+    initials = [token[0] for token in tokens if token[0].isalpha()]
+    return len(initials) >= 3 and len([c for c in initials if c.isupper()]) / len(initials) >= 0.6
 
 
 def is_paragraph_shaped(text: str) -> bool:
-    n = words(text)
-    return (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not is_title_case(text)
+    tokens = text.split()  # split once for both tests: this runs on most lines of a page
+    n = len(tokens)
+    return (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not is_title_case(tokens)
 
 
 def analyse(text: str) -> Page:

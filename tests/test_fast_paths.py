@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dataset.metadata import (
@@ -133,6 +133,20 @@ def test_anchored_union_matches_whenever_a_member_does(pattern, data):
     assert pattern.search(line) and ANCHORED_UNION.match(line)
     assert classify_line(line) == plain_classify(line)
     assert_anchored_first_names_the_first_match(line)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["Putin", "tiba", "di", "Moskow", "ÉLan", "élan", "2021", "(AFP)", "—", ".", "”", "Ia",
+                                 "ı", "ǅ", " ", "\u00a0", "\u2009", "\n", "!", "12", "-", "1.", "--"]),
+                min_size=8, max_size=40).map(" ".join))
+@example("Putin Moskow tiba 2021 12 - -- 1. 2021 12 - .")  # three initials, two capitals: title case at the edge
+def test_paragraph_shape_splits_once_as_the_plain_tests_split_twice(text):
+    from dataset.page import SENTENCE_END, is_paragraph_shaped
+
+    n = len(text.split())
+    alphabetic = [w for w in text.split() if w[:1].isalpha()]
+    title_case = len(alphabetic) >= 3 and sum(w[0].isupper() for w in alphabetic) / len(alphabetic) >= 0.6
+    assert is_paragraph_shaped(text) == ((n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not title_case)
 
 
 def assert_anchored_first_names_the_first_match(line: str) -> None:
