@@ -51,7 +51,8 @@ class RawDocument:
         Read with `os.read` into one buffer of the listed size (`Path.read_bytes` cost 13 µs a 5 KB
         file against 6: a buffered reader, two `fstat` calls and a growing buffer). The read that finds
         the end asks for 64 KB, then twice what it has: asking for up to `max_bytes` at once made
-        `os.read` map and unmap a 10 MB buffer for every file (10 µs a file against 6)."""
+        `os.read` allocate a `max_bytes` buffer for every file (a 3.4 KB file: 21.7 µs against 9.3
+        with a 100 MB limit, 10.3 against 9.2 with the default 10 MB)."""
         if self.size > max_bytes:
             raise _too_large(self.size, max_bytes)
         try:
