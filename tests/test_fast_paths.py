@@ -23,6 +23,7 @@ from dataset.metadata import (
     TIMESTAMP_LINE,
     YEAR_DIGITS,
     could_be_dateline,
+    could_be_timestamp,
     credit_matches,
     credit_starts,
     outlet_in,
@@ -235,9 +236,21 @@ def test_dateline_precheck_refuses_only_what_cannot_match(text, padding):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.from_regex(TIMESTAMP_LINE))
-def test_every_timestamp_line_has_the_year_digits_the_precheck_wants(line):
+@example("Kompas.com - 31/12/2021, 10:00 wita \n")  # a zone's last letter, lowercase, before trailing whitespace
+@example("7 Desember 2021\u3000")
+def test_every_timestamp_line_passes_the_precheck(line):
     assert TIMESTAMP_LINE.match(line)
     assert YEAR_DIGITS.search(line)
+    assert could_be_timestamp(line) or len(line) > 100
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["Kompas.com", " - ", "31/12/2021", "2021-12-07", "7 Desember 2021", "Dec 7, 2021", ", ",
+                                 "10:00", " WIB", " wita", " GMT", " utc", "Senin", "Updated:", " ", "\n", "\u3000", ".",
+                                 ")", "Kisah Insiden Kacang 2014", ":", "x", "7", "٣"]), max_size=10).map("".join))
+def test_timestamp_precheck_refuses_only_what_cannot_match(line):
+    if not could_be_timestamp(line):
+        assert TIMESTAMP_LINE.match(line) is None or len(line) > 100
 
 
 CREDIT_FRAGMENTS = st.sampled_from(
