@@ -36,8 +36,15 @@ class Connection:
 
     @classmethod
     def from_env(cls, default_url: str | None = None, default_key: str | None = None, **options) -> "Connection":
-        url = os.environ.get(URL_ENV) or default_url
-        key = os.environ.get(API_KEY_ENV) or default_key
+        """The server named by LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY, else the defaults (the local server's).
+
+        The two variables go together: a URL set alone would otherwise receive the local server's key."""
+        url, key = os.environ.get(URL_ENV, "").strip(), os.environ.get(API_KEY_ENV, "").strip()
+        if bool(url) != bool(key):
+            missing = API_KEY_ENV if url else URL_ENV
+            raise LabelStudioError(f"{URL_ENV} and {API_KEY_ENV} must be set together; {missing} is not set")
+        if not url:
+            url, key = default_url or "", default_key or ""
         if not url or not key:
             raise LabelStudioError(f"set {URL_ENV} and {API_KEY_ENV}, or start the local server: warta labelstudio start")
         return cls(url.rstrip("/"), key, **options)

@@ -38,8 +38,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VENV = PROJECT_ROOT / ".venv-labelstudio"
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".labelstudio"
 VENV_ENV_VAR = "WARTA_LABELSTUDIO_VENV"
-URL_ENV_VAR = "LABEL_STUDIO_URL"
-API_KEY_ENV_VAR = "LABEL_STUDIO_API_KEY"
 
 HOST = "127.0.0.1"
 DEFAULT_USERNAME = "admin@warta.local"
@@ -73,10 +71,6 @@ class ServerInstallError(LabelStudioServerError):
 
 class ServerStartError(LabelStudioServerError):
     """The server did not come up healthy; the message carries the tail of its log."""
-
-
-class ConnectionConfigError(LabelStudioServerError):
-    """Neither LABEL_STUDIO_URL/LABEL_STUDIO_API_KEY nor a running local server is available."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -505,24 +499,6 @@ def stop(data_dir: Path = DEFAULT_DATA_DIR) -> None:
         logger.info("stopped Label Studio pid %d", pid)
     (data_dir / PID_FILE).unlink(missing_ok=True)
     (data_dir / STATE_FILE).unlink(missing_ok=True)
-
-
-def connection_from_env(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[str, str]:
-    """(url, api key) from LABEL_STUDIO_URL/LABEL_STUDIO_API_KEY, else from the local server."""
-    url = os.environ.get(URL_ENV_VAR, "").strip()
-    api_key = os.environ.get(API_KEY_ENV_VAR, "").strip()
-    if url and api_key:
-        return url.rstrip("/"), api_key
-    if url or api_key:
-        missing = API_KEY_ENV_VAR if url else URL_ENV_VAR
-        raise ConnectionConfigError(f"{URL_ENV_VAR} and {API_KEY_ENV_VAR} must be set together; {missing} is not set")
-    info = status(data_dir)
-    if info is None:
-        raise ConnectionConfigError(
-            f"set {URL_ENV_VAR} and {API_KEY_ENV_VAR}, or start the local server with "
-            f"`python -m scripts.labelstudio start --data-dir {data_dir}`"
-        )
-    return info.url, read_token(data_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,26 +159,6 @@ def test_start_is_idempotent(labelstudio) -> None:
 
 
 @pytest.mark.labelstudio
-def test_connection_from_env_prefers_env_then_local_server(labelstudio, monkeypatch) -> None:
-    monkeypatch.delenv(server.URL_ENV_VAR, raising=False)
-    monkeypatch.delenv(server.API_KEY_ENV_VAR, raising=False)
-    assert server.connection_from_env(labelstudio.data_dir) == (labelstudio.url, labelstudio.token)
-
-    monkeypatch.setenv(server.URL_ENV_VAR, "http://annotate.example:8080/")
-    with pytest.raises(server.ConnectionConfigError, match=server.API_KEY_ENV_VAR):
-        server.connection_from_env(labelstudio.data_dir)
-    monkeypatch.setenv(server.API_KEY_ENV_VAR, "k" * 40)
-    assert server.connection_from_env(labelstudio.data_dir) == ("http://annotate.example:8080", "k" * 40)
-
-
-def test_connection_from_env_without_any_server(tmp_path, monkeypatch) -> None:
-    monkeypatch.delenv(server.URL_ENV_VAR, raising=False)
-    monkeypatch.delenv(server.API_KEY_ENV_VAR, raising=False)
-    with pytest.raises(server.ConnectionConfigError, match="LABEL_STUDIO_URL"):
-        server.connection_from_env(tmp_path)
-
-
-@pytest.mark.labelstudio
 def test_restart_reuses_token_then_stop_leaves_nothing_running(labelstudio, tmp_path, caplog) -> None:
     """A short-lived server on a copy of the session's data, so stopping it spares the session server."""
     caplog.set_level(logging.DEBUG)
