@@ -49,11 +49,14 @@ class ExportResult:
     gold: GoldResult
     agreement: AgreementReport
     boundary_problems: list[dict] = field(default_factory=list)
+    drifted: list[dict] = field(default_factory=list)
 
 
-def _texts_for(store: Store, needed: set[str]) -> dict[str, str]:
-    """Clean texts by text_sha256, from whichever releases hold them (tasks may come from older releases)."""
+def _texts_for(store: Store, needed: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Clean texts by text_sha256, from whichever releases hold them (tasks may come from older releases),
+    and the newest release holding each."""
     texts: dict[str, str] = {}
+    found_in: dict[str, str] = {}
     for version in reversed(store.versions()):
         missing = needed - texts.keys()
         if not missing:
@@ -61,8 +64,17 @@ def _texts_for(store: Store, needed: set[str]) -> dict[str, str]:
         for batch in store.release(version).iter_batches(columns=["text_sha256", "text"]):
             for sha, text in zip(batch.column("text_sha256").to_pylist(), batch.column("text").to_pylist()):
                 if sha in missing:
-                    texts[sha] = text
-    return texts
+                    texts[sha], found_in[sha] = text, version
+    return texts, found_in
+
+
+def _annotated_texts(annotation_rows: list[dict]) -> dict[str, set[str]]:
+    """article id -> the text_sha256 of the task text(s) its annotations were made on."""
+    shas: dict[str, set[str]] = defaultdict(set)
+    for row in annotation_rows:
+        if row["text_sha256"]:
+            shas[row["article_id"]].add(row["text_sha256"])
+    return shas
 
 
 def _write(folder: Path, config: str, rows_by_split: dict[str, list[dict]], features) -> dict[str, int]:
@@ -104,7 +116,7 @@ def _write_articles(folder: Path, release: Release, features, wanted: set[str]) 
                     counts[split] = counts.get(split, 0) + part.num_rows
             for index, article_id in enumerate(table.column("id").to_pylist()):
                 if article_id in wanted:
-                    by_id[article_id] = {k: table.column(k)[index].as_py() for k in ("id", "text", "title")}
+                    by_id[article_id] = {k: table.column(k)[index].as_py() for k in ("id", "text", "title", "text_sha256")}
                     split_of[article_id] = splits[index]
     finally:
         for writer in writers.values():
@@ -143,7 +155,8 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
     if snapshot.manifest.get("kind") != "annotations":
         raise ExportError(f"{annotations} {snapshot.version} is not an annotation snapshot (made by `warta pull`)")
     annotation_rows = snapshot.read_table("annotations").to_pylist()
-    texts = _texts_for(article_store, {r["text_sha256"] for r in annotation_rows if r["text_sha256"]})
+    texts, found_in = _texts_for(article_store, {r["text_sha256"] for r in annotation_rows if r["text_sha256"]})
+    annotated = _annotated_texts(annotation_rows)
     validation = validate(annotation_rows, texts, schema)
     judgements = validation.latest_per_annotator()
     gold = adjudicate(judgements, schema.stance_targets, quorum=quorum)
@@ -163,10 +176,22 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
                               f"(first: {unknown[0]}); export with the release the tasks were pushed from")
         tables: dict[str, dict[str, list[dict]]] = {name: defaultdict(list) for name in features if name != "articles"}
         boundary_problems: list[dict] = []
+        drifted: list[dict] = []
         for article_id, article_gold in gold.gold.items():
             article = by_id[article_id]
             split = split_of[article_id]
-            text = article["text"]
+            text, text_release = article["text"], release.version
+            shas = annotated.get(article_id, set())
+            if shas and article["text_sha256"] not in shas:  # the release's text changed after it was annotated
+                if len(shas) > 1 or next(iter(shas)) not in texts:
+                    drifted.append({"article_id": article_id, "release": release.version, "annotated_text_sha256": sorted(shas),
+                                    "kept": False, "why": "annotated on more than one text" if len(shas) > 1
+                                    else "the annotated text is in no release of the store"})
+                    continue
+                sha = next(iter(shas))
+                text, text_release = texts[sha], found_in[sha]  # the labels stay with the text they label
+                drifted.append({"article_id": article_id, "release": release.version, "annotated_text_sha256": [sha],
+                                "kept": True, "text_release": text_release})
             starts, ends = token_offsets(text)
             iob = spans_to_iob(text, article_gold.spans)  # from the same cached offsets, no Token objects
             boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)
@@ -175,13 +200,13 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
                 "token_offsets": [[s, e] for s, e in zip(starts, ends)], "ner_tags": list(iob.tags),
                 "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article_gold.spans],
                 "gold_source": article_gold.source, "annotators": article_gold.annotators,
-                "boundary_problems": len(iob.problems), "article_release": release.version,
+                "boundary_problems": len(iob.problems), "article_release": text_release,
             })
             for target in schema.stance_targets:
                 if target in article_gold.stance:
                     tables["stance"][split].append({
                         "article_id": article_id, "target": target, "stance": article_gold.stance[target],
-                        "title": article["title"], "text": article["text"], "gold_source": article_gold.source,
+                        "title": article["title"], "text": text, "gold_source": article_gold.source,
                         "annotators": article_gold.annotators,
                     })
         tables["annotations"] = _annotation_rows(snapshot, validation, split_of)
@@ -194,6 +219,7 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
         (quality / "reconciliation.json").write_text(json.dumps(validation.reconciliation(), indent=2) + "\n")
         (quality / "rejections.jsonl").write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n"
                                                           for r in validation.rejections))
+        (quality / "drifted.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in drifted))
         (quality / "boundary_problems.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n"
                                                                  for p in boundary_problems))
         from .card import write_card
@@ -207,7 +233,7 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportResult(out, rows, validation, gold, report, boundary_problems)
+    return ExportResult(out, rows, validation, gold, report, boundary_problems, drifted)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -325,6 +325,10 @@ def export(articles: Path, annotations: Path, out: Path, articles_version: str |
     click.echo(f"reconciliation: {reconciliation}")
     if result.validation.rejections:
         click.echo(f"{len(result.validation.rejections)} rejected item(s): see {out}/quality/rejections.jsonl", err=True)
+    if result.drifted:
+        dropped = sum(1 for d in result.drifted if not d["kept"])
+        click.echo(f"{len(result.drifted)} annotated article(s) changed text in {articles_version or 'the release'}: "
+                   f"gold kept on the annotated text, {dropped} left out; see {out}/quality/drifted.jsonl", err=True)
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 
@@ -53,3 +54,39 @@ def test_reference_annotations_round_trip_into_the_dataset(labelstudio, tmp_path
     assert compared == 4
     card = (tmp_path / "hf" / "README.md").read_text(encoding="utf-8")
     assert "The `reference` annotator is the project's own hand-made reference annotation" in card
+
+
+def test_export_keeps_gold_on_the_text_that_was_annotated(labelstudio, tmp_path):
+    """An article whose text changes in a later release keeps its gold spans on the text the annotators saw."""
+    connection = Connection(labelstudio.url, labelstudio.token)
+    schema = load_schema()
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    first = normalize_folder(seeds, tmp_path / "articles").release
+    title = f"drift {uuid.uuid4().hex[:8]}"
+    Pusher(connection, schema).push(first, title)
+    assert len(load_reference_into(connection, title, first, schema).loaded) == 5
+    pull(connection, title, tmp_path / "annotations")
+
+    name, reference = sorted(load_reference().items())[0]
+    raw = (seeds / name).read_text(encoding="utf-8")
+    opening = reference.text.split("\n")[0][:60]
+    at = raw.index("\n", raw.index(opening))  # after the body's first paragraph: every later span moves
+    (seeds / name).write_text(raw[:at] + "\n\nParagraf ini ditambahkan setelah artikel dianotasi, sehingga semua "
+                              "posisi entitas sesudahnya bergeser beberapa puluh karakter ke belakang.\n" + raw[at:],
+                              encoding="utf-8")
+    second = normalize_folder(seeds, tmp_path / "articles").release
+    assert second.version != first.version
+    moved = {r["source_file"]: r for r in second.read().to_pylist()}[name]
+    assert moved["text"] != reference.text
+
+    result = export(tmp_path / "articles", tmp_path / "annotations", tmp_path / "hf", schema)
+    assert [(d["article_id"], d["kept"], d["text_release"]) for d in result.drifted] == [(moved["id"], True, first.version)]
+    assert result.boundary_problems == []
+    ner = datasets.load_dataset(str(tmp_path / "hf"), "ner", cache_dir=tempfile.mkdtemp())
+    row = next(r for split in ner.values() for r in split if r["id"] == moved["id"])
+    assert row["text"] == reference.text and row["article_release"] == first.version
+    labels = schema.entity_labels
+    assert [(s["start"], s["end"], labels[s["label"]]) for s in row["spans"]] == [
+        (s.start, s.end, s.label) for s in reference.spans]
+    assert (tmp_path / "hf" / "quality" / "drifted.jsonl").read_text(encoding="utf-8").count("\n") == 1
