@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,9 @@ class SidecarEntry:
     published_at: datetime | None = None
 
 
+NO_SIDECAR = SidecarEntry()
+
+
 @dataclass(frozen=True)
 class RawDocument:
     """A dump as found on disk, plus what a sidecar says about it."""
@@ -43,7 +47,7 @@ class RawDocument:
     source_file: str
     path: Path
     size: int
-    sidecar: SidecarEntry = SidecarEntry()
+    sidecar: SidecarEntry = NO_SIDECAR
 
     def read(self, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         """The file's bytes, never more than `max_bytes` of them, even if it grew since it was listed.
@@ -106,6 +110,7 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
     real_root = os.path.realpath(root)
+    first_with_url: dict[str, str] = {}  # only for the URLs the sidecars share, usually none
     for relative, path, maybe_link in _paths_in_order(root, pattern):
         if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
             continue
@@ -119,8 +124,14 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
             status = path.stat()
         except OSError:  # a dangling link inside the tree
             continue
-        if stat.S_ISREG(status.st_mode):
-            yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, SidecarEntry()))
+        if not stat.S_ISREG(status.st_mode):
+            continue
+        entry = sidecar.entries.get(relative, NO_SIDECAR)
+        if entry.url in sidecar.shared_urls and first_with_url.setdefault(entry.url, relative) != relative:
+            yield relative, RejectedInput("duplicate_url", f"the sidecar gives it the URL of {first_with_url[entry.url]} "
+                                          f"({entry.url}); an article's id comes from its URL, so only the first is kept")
+            continue
+        yield RawDocument(relative, path, status.st_size, entry)
 
 
 def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
@@ -197,6 +208,7 @@ def _control_bytes(data: bytes) -> int:
 class Sidecar:
     entries: dict[str, SidecarEntry]
     problems: list[str]
+    shared_urls: frozenset[str] = frozenset()  # URLs the sidecars give to more than one file
 
 
 def _parse_published(value: str) -> datetime:
@@ -245,4 +257,6 @@ def load_sidecars(root: Path) -> Sidecar:
                 outlet=(row.get("outlet") or "").strip() or None,
                 published_at=published,
             )
+    uses = Counter(entry.url for entry in result.entries.values() if entry.url)
+    result.shared_urls = frozenset(url for url, count in uses.items() if count > 1)
     return result

@@ -175,3 +175,29 @@ def test_the_manifest_counts_the_bytes_read_not_the_size_listed(dumps, tmp_path,
     for entry in listed:
         data = (dumps / entry["source_file"]).read_bytes()
         assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data)), entry["source_file"]
+
+
+@pytest.mark.parametrize("engine", ["default", "datatrove"])
+def test_a_url_the_sidecar_gives_twice_keeps_the_first_file_and_rejects_the_other(dumps, tmp_path, engine):
+    """The id comes from the URL: two files under one URL would be two rows with one id."""
+    names = sorted(p.name for p in dumps.glob("*.txt"))
+    (dumps / "metadata.csv").write_text(
+        "source_file,url\n"
+        f"{names[3]},https://example.id/berita/1\n"
+        f"{names[0]}, https://example.id/berita/1 \n"
+        f"{names[1]},https://example.id/berita/2\n"
+    )
+    if engine == "datatrove":
+        pytest.importorskip("datatrove")
+        from dataset import engines
+
+        run = engines.normalize_folder_datatrove(dumps, tmp_path / "store", tasks=2, workers=1)
+    else:
+        run = normalize_folder(dumps, tmp_path / "store")
+    rows = run.release.read().to_pylist()
+    assert len({r["id"] for r in rows}) == len(rows) == 4
+    assert {r["source_file"]: r["url"] for r in rows if r["url"]} == {
+        names[0]: "https://example.id/berita/1", names[1]: "https://example.id/berita/2"}
+    rejected = rejected_by_file(run)
+    assert list(rejected) == [names[3]] and rejected[names[3]]["code"] == "duplicate_url"
+    assert names[0] in rejected[names[3]]["reason"]
