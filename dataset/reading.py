@@ -16,7 +16,7 @@ from typing import Iterator
 
 SIDECAR_NAMES = ("metadata.csv", "metadata.jsonl")
 SIDECAR_COLUMNS = ("source_file", "url", "outlet", "published_at")
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BYTES = 10_000_000  # 10 MB, as `--max-mb` counts them and rejections report them
 READ_AHEAD = 64 * 1024
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 

@@ -53,7 +53,8 @@ def cli(verbose: bool) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Article store folder.")
 @click.option("--version", "version", help="Release version to write (default: next minor; next major on a schema change).")
 @click.option("--glob", "pattern", default="*.txt", show_default=True, help="Which files under SOURCE are dumps.")
-@click.option("--max-mb", default=10.0, show_default=True, help="Reject dumps larger than this.")
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Reject dumps larger than this many megabytes (10^6 bytes).")
 @click.option("--strict", is_flag=True, help="Exit non-zero when any input was rejected.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("--engine", type=click.Choice(["local", "datatrove"]), default="local", show_default=True,
@@ -69,7 +70,7 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
     rest of the batch is written. `--engine datatrove` writes the same release (see dataset/engines.py
     for running the same pipeline on Slurm or Ray).
     """
-    max_bytes = int(max_mb * 1024 * 1024)
+    max_bytes = int(max_mb * 1_000_000)
     if engine == "local":
         if tasks is not None or workers is not None:
             raise click.UsageError("--tasks and --workers apply to --engine datatrove only")
@@ -170,7 +171,7 @@ def labelstudio_install() -> None:
 
 
 @labelstudio.command("start")
-@click.option("--port", type=int, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default: a free one).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Server data folder.")
 def labelstudio_start(port: int | None, data_dir: Path | None) -> None:
     """Install if needed, start, and wait until the server answers /health. The token is never printed."""
@@ -219,7 +220,7 @@ def connection():
 @click.argument("store", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--version", "version", help="Release to push (default: the latest).")
 @click.option("--project", "title", required=True, help="Label Studio project title (created or reused).")
-@click.option("--batch-size", default=1000, show_default=True, help="Tasks per import request.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True, help="Tasks per import request.")
 @click.option("--targets", help="Comma-separated stance targets (default: the schema's).")
 @click.option("--full-sync", is_flag=True,
               help="Read every task from the server even when its fingerprint says nothing changed.")
@@ -304,7 +305,8 @@ def load_reference(store: Path, title: str, version: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Dataset folder to write.")
 @click.option("--articles-version", help="Article release (default: the latest).")
 @click.option("--annotations-version", help="Annotation snapshot (default: the latest).")
-@click.option("--quorum", default=0.5, show_default=True, help="Share of annotators above which a label is gold.")
+@click.option("--quorum", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True,
+              help="Share of annotators above which a label is gold (0 <= q < 1).")
 @click.option("--repo-id", default="warta/indonesian-news-ner-stance", show_default=True, help="Hub id named in the card.")
 def export(articles: Path, annotations: Path, out: Path, articles_version: str | None, annotations_version: str | None,
            quorum: float, repo_id: str) -> None:

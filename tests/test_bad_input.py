@@ -39,7 +39,7 @@ def test_each_bad_file_is_rejected_with_its_reason_and_the_rest_is_written(dumps
     assert {k: v["code"] for k, v in rejected.items()} == {
         "empty.txt": "empty", "blank.txt": "empty", "binary.txt": "binary", "boilerplate.txt": "no_article", "huge.txt": "too_large",
     }
-    assert "52.4 MB is over the 10.5 MB limit" in rejected["huge.txt"]["reason"]
+    assert "52.4 MB is over the 10.0 MB limit" in rejected["huge.txt"]["reason"]
     assert "all boilerplate" in rejected["boilerplate.txt"]["reason"]
     assert run.release.manifest["rows"] == 5
 

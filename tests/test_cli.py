@@ -56,3 +56,24 @@ def test_version_option():
 
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("args,option", [
+    (["export", "--articles", ".", "--annotations", ".", "--out", "x", "--quorum", "1"], "--quorum"),
+    (["export", "--articles", ".", "--annotations", ".", "--out", "x", "--quorum", "-0.1"], "--quorum"),
+    (["normalize", ".", "--out", "x", "--max-mb", "0"], "--max-mb"),
+    (["push", ".", "--project", "p", "--batch-size", "0"], "--batch-size"),
+    (["labelstudio", "start", "--port", "70000"], "--port"),
+])
+def test_out_of_range_numbers_are_a_usage_error_not_a_traceback(args, option):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_max_mb_counts_megabytes_as_the_rejection_reports_them(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "big.txt").write_text("Putin dan Biden bertemu. " * 52_000)  # 1.3 MB
+    result = CliRunner().invoke(cli, ["normalize", str(tmp_path / "dumps"), "--out", str(tmp_path / "store"),
+                                      "--max-mb", "1.2", "--json"])
+    assert "1.2 MB limit" in result.output and "1.3 MB is over" in result.output
