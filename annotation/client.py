@@ -86,6 +86,23 @@ class Connection:
         raise AssertionError("unreachable")
 
 
+    def call_unless_done(self, what: str, action: Callable[[], T], done: Callable[[], bool]) -> T | None:
+        """`call` for a write that is not safe to repeat blindly: after a transient failure, `done()` (a read)
+        says whether the server committed it anyway; only if not is it sent again. None when it was."""
+        for attempt in range(self.retries + 1):
+            try:
+                return self.call(what, action, retries=0)
+            except LabelStudioError as error:
+                if not error.transient or attempt == self.retries:
+                    raise
+                if self.call(f"{what} (checking whether it was done)", done):
+                    log.warning("%s: the server had done it before failing (%s)", what, error)
+                    return None
+                delay = self.pause(attempt)
+                log.warning("%s: %s; retrying in %.1fs", what, error, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
     def pause(self, attempt: int) -> float:
         """Exponential backoff with jitter, so many clients do not retry in lockstep."""
         return self.backoff * (2**attempt) * (0.5 + random.random())

@@ -63,6 +63,23 @@ def test_transient_errors_are_retried_without_duplicates(labelstudio, release, f
     assert len(ids) == len(set(ids)) == 300
 
 
+def test_a_reference_annotation_committed_before_a_500_is_not_created_twice(labelstudio, tmp_path):
+    from annotation.reference import load_reference_into
+
+    release = normalize_folder(SEEDS, tmp_path / "articles").release
+    title = f"reference faults {uuid.uuid4().hex[:8]}"
+    Pusher(Connection(labelstudio.url, labelstudio.token), load_schema()).push(release, title)
+    rule = lambda method, path, n: "fail-after" if method == "POST" and path.rstrip("/").endswith("/annotations") and n == 1 else "pass"
+    with FaultProxy(labelstudio.url, rule) as proxy:
+        loaded = load_reference_into(Connection(proxy.url, labelstudio.token, retries=2, backoff=0.05), title, release,
+                                     load_schema())
+        assert proxy.injected["fail-after"] == 5  # every task's first create was committed, then answered 500
+    assert len(loaded.loaded) == 5
+    project = Pusher(Connection(labelstudio.url, labelstudio.token), load_schema()).find_project(title)
+    tasks = Connection(labelstudio.url, labelstudio.token).client().tasks.list(project=project.id, fields="all")
+    assert sorted(t.total_annotations for t in tasks) == [1] * 5
+
+
 def test_a_stalled_request_times_out_and_is_retried_without_duplicates(labelstudio, release):
     """The stalled import reaches the server after the client gave up: push waits, re-syncs, and cleans any copy."""
     rule = lambda method, path, n: 4.0 if is_import(method, path) and n == 1 else "pass"
