@@ -121,7 +121,8 @@ def test_persistent_errors_name_the_batch_and_a_rerun_finishes(labelstudio, rele
 
 
 def test_server_killed_mid_push_then_rerun_completes(tmp_path, release):
-    """Three kills at random moments of a push; after each restart the re-run leaves exactly one task per article."""
+    """Three kills during a push (a random moment after its second, third or fourth batch); after each restart
+    the re-run leaves exactly one task per article."""
     data_dir = tmp_path / "ls"
     url, token = server.start(data_dir).url, server.read_token(data_dir)
     outcomes = []
@@ -130,21 +131,28 @@ def test_server_killed_mid_push_then_rerun_completes(tmp_path, release):
             title = f"killed {cycle} {uuid.uuid4().hex[:6]}"
             connection = Connection(url, token, retries=1, backoff=0.05, timeout=10)
             pid = server.status(data_dir).pid
-            killer = threading.Timer(random.Random(cycle).uniform(0.5, 2.0), lambda: os.killpg(os.getpgid(pid), signal.SIGKILL))
-            killer.start()
-            try:
-                Pusher(connection, load_schema()).push(release, title, batch_size=25)
-            except Exception:
-                pass  # the server died under it; what matters is the re-run
+            chance = random.Random(cycle)
+            killer = threading.Timer(chance.uniform(0.0, 0.3), lambda: os.killpg(os.getpgid(pid), signal.SIGKILL))
+            sent = []
+
+            def progress(done: int) -> None:
+                sent.append(done)
+                if sum(sent) >= 25 * (cycle + 2) and not killer.is_alive() and not killer.finished.is_set():
+                    killer.start()  # the kill lands while the next batches are on their way
+
+            with pytest.raises(Exception):
+                Pusher(connection, load_schema()).push(release, title, batch_size=25, progress=progress)
             killer.join()
             url = server.start(data_dir).url  # the killed server's half-closed sockets may hold the old port a while
+            project = Pusher(Connection(url, token), load_schema()).find_project(title)
+            before = len(article_ids(Connection(url, token), project.id))
             report = Pusher(Connection(url, token), load_schema()).push(release, title, batch_size=25)
             ids = article_ids(Connection(url, token), report.project_id)
-            outcomes.append((len(ids) - len(set(ids)), 300 - len(set(ids))))
+            outcomes.append((0 < before < 300, len(ids) - len(set(ids)), 300 - len(set(ids))))
             assert report.failed == []
     finally:
         server.stop(data_dir)
-    assert outcomes == [(0, 0)] * 3, "(duplicates, missing) per kill"
+    assert outcomes == [(True, 0, 0)] * 3, "(killed mid-push, duplicates, missing) per kill"
 
 
 def test_interrupted_release_writes_nothing_and_the_next_run_succeeds(tmp_path, monkeypatch):
