@@ -30,5 +30,8 @@ test: labelstudio-server
 bench: setup
 	$(BIN)/python scripts/bench.py
 
+# Stops the local Label Studio first, then deletes the demo outputs and the server's data dir: every
+# annotation made on the local server goes with it.
 clean:
+	test ! -x $(BIN)/warta || $(BIN)/warta labelstudio stop
 	rm -rf out .labelstudio

@@ -1,6 +1,6 @@
 """`warta normalize --engine datatrove`: the same normalization as a datatrove pipeline (local, Slurm or Ray).
 
-datatrove (Hugging Face's document pipeline library) is an optional extra: `pip install 'warta[datatrove]'`.
+datatrove (Hugging Face's document pipeline library) is an optional extra: `pip install -e '.[datatrove]'` in the warta checkout.
 It is imported only when this engine runs; without it, `EngineUnavailable` says how to install it.
 
 A run has two parts:
@@ -69,7 +69,7 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "the datatrove engine needs the optional extra: pip install 'warta[datatrove]'"
+INSTALL_HINT = "the datatrove engine needs the optional extra: pip install -e '.[datatrove]' in the warta checkout"
 WORK_DIR = ".datatrove"  # default work folder, inside the store (ignored by the store: not a version)
 SHARDS, LEDGER, LOGS = "shards", "ledger", "logs"
 SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded rank: 00000.parquet, ...

@@ -62,8 +62,9 @@ def cli(verbose: bool) -> None:
                    "same records.")
 @click.option("--tasks", type=click.IntRange(min=1), help="datatrove: number of tasks (input shards)  [default: cores]")
 @click.option("--workers", type=click.IntRange(min=1), help="datatrove: tasks run at once  [default: min(tasks, cores)]")
+@click.option("--keep-work", is_flag=True, help="datatrove: keep the shards and logs in OUT/.datatrove after publishing.")
 def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb: float, strict: bool, as_json: bool,
-              engine: str, tasks: int | None, workers: int | None) -> None:
+              engine: str, tasks: int | None, workers: int | None, keep_work: bool) -> None:
     """Clean the raw dumps in SOURCE into a new immutable release in --out.
 
     Re-running on unchanged input writes nothing. Rejected files are listed with their reason and the
@@ -72,8 +73,8 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
     """
     max_bytes = int(max_mb * 1_000_000)
     if engine == "local":
-        if tasks is not None or workers is not None:
-            raise click.UsageError("--tasks and --workers apply to --engine datatrove only")
+        if tasks is not None or workers is not None or keep_work:
+            raise click.UsageError("--tasks, --workers and --keep-work apply to --engine datatrove only")
         from dataset.pipeline import normalize_folder
 
         run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=max_bytes)
@@ -86,7 +87,7 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
         tasks = tasks or cores
         try:
             run = normalize_folder_datatrove(source, out, version=version, pattern=pattern, max_bytes=max_bytes,
-                                             tasks=tasks, workers=workers or min(tasks, cores))
+                                             tasks=tasks, workers=workers or min(tasks, cores), keep_work=keep_work)
         except (EngineUnavailable, EngineError) as error:
             raise click.ClickException(str(error)) from error
     summary = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -204,11 +205,11 @@ def test_missing_datatrove_is_one_clear_error(tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m == "datatrove" or m.startswith("datatrove.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "datatrove", None)  # `import datatrove` now raises ImportError
-    with pytest.raises(EngineUnavailable, match=r"pip install 'warta\[datatrove\]'"):
+    with pytest.raises(EngineUnavailable, match=re.escape("pip install -e '.[datatrove]'")):
         normalize_folder_datatrove(SEEDS, tmp_path / "store")
     result = CliRunner().invoke(cli, ["normalize", str(SEEDS), "--out", str(tmp_path / "store"), "--engine", "datatrove"])
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: the datatrove engine needs the optional extra: pip install 'warta[datatrove]'"
+    assert result.output.strip() == f"Error: {engines.INSTALL_HINT}"
     assert not (tmp_path / "store").exists()
 
 
