@@ -17,7 +17,7 @@ from dataset.engines import EngineError, EngineUnavailable, normalize_folder_dat
 from dataset.pipeline import normalize_folder
 from scripts.cli import cli
 from scripts.synthetic import make_corpus
-from tests.helpers import SEEDS
+from tests.helpers import ROOT, SEEDS
 
 pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
 
@@ -251,3 +251,14 @@ def test_the_same_pipeline_runs_as_slurm_array_tasks(tmp_path):
     local = normalize_folder(SEEDS, tmp_path / "local").release
     assert [f.read_bytes() for f in slurm.files] == [f.read_bytes() for f in local.files]
     assert (slurm.path / "manifest.json").read_bytes() == (local.path / "manifest.json").read_bytes()
+
+
+def test_keep_work_keeps_the_shards_the_readme_names(tmp_path):
+    runner = CliRunner()
+    for flag, kept in (([], False), (["--keep-work"], True)):
+        store = tmp_path / ("kept" if kept else "removed")
+        result = runner.invoke(cli, ["normalize", str(SEEDS), "--out", str(store), "--engine", "datatrove", "--tasks", "1",
+                                     "--workers", "1", *flag])
+        assert result.exit_code == 0, result.output
+        assert (store / ".datatrove" / "shards" / "00000.parquet").is_file() is kept
+    assert "DIR/.datatrove/shards/00000.parquet" in (ROOT / "README.md").read_text(encoding="utf-8")
