@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ DEFAULT_START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
 
 INSTALL_MARKER = ".warta-installed"
+SERVER_CONSTRAINTS = PROJECT_ROOT / "requirements-labelstudio.lock"  # the server venv's pinned dependencies
 INSTALL_LOG = "warta-install.log"
 PID_FILE = "server.pid"
 STATE_FILE = "server.json"
@@ -106,8 +108,15 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def install_marker_text() -> str:
+    """What an install records: the requirement and the constraints it was installed with (a new lock reinstalls)."""
+    digest = hashlib.sha256(SERVER_CONSTRAINTS.read_bytes()).hexdigest()[:16]
+    return f"{LABEL_STUDIO_REQUIREMENT} constraints:{digest}"
+
+
 def ensure_server_installed(venv: Path | None = None) -> Path:
-    """Install the pinned Label Studio into its own venv once; later calls return at once.
+    """Install the pinned Label Studio, with its dependencies pinned by SERVER_CONSTRAINTS, into its own venv
+    once; later calls return at once.
 
     Returns the path of the `label-studio` executable.
     """
@@ -129,19 +138,20 @@ def ensure_server_installed(venv: Path | None = None) -> Path:
             if not python.exists():
                 _run_logged([sys.executable, "-m", "venv", str(venv)], log)
             _run_logged(
-                [str(python), "-m", "pip", "install", "--disable-pip-version-check", LABEL_STUDIO_REQUIREMENT],
+                [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-c", str(SERVER_CONSTRAINTS),
+                 LABEL_STUDIO_REQUIREMENT],
                 log,
             )
         if not executable.exists():
             raise ServerInstallError(f"pip finished but {executable} does not exist; see {log_path}")
-        marker.write_text(LABEL_STUDIO_REQUIREMENT + "\n", encoding="utf-8")
+        marker.write_text(install_marker_text() + "\n", encoding="utf-8")
         logger.info("installed %s in %.1f s", LABEL_STUDIO_REQUIREMENT, time.monotonic() - started)
     return executable
 
 
 def _install_marker_matches(marker: Path) -> bool:
     try:
-        return marker.read_text(encoding="utf-8").strip() == LABEL_STUDIO_REQUIREMENT
+        return marker.read_text(encoding="utf-8").strip() == install_marker_text()
     except FileNotFoundError:
         return False
 

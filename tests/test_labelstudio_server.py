@@ -207,15 +207,18 @@ def _fake_venv(root: Path, script_body: str) -> Path:
     executable = venv / "bin" / "label-studio"
     executable.write_text("#!/bin/sh\n" + textwrap.dedent(script_body))
     executable.chmod(0o755)
-    (venv / server.INSTALL_MARKER).write_text(server.LABEL_STUDIO_REQUIREMENT + "\n")
+    (venv / server.INSTALL_MARKER).write_text(server.install_marker_text() + "\n")
     return venv
 
 
-def test_install_marker_makes_install_instant(tmp_path) -> None:
+def test_install_marker_skips_the_install_until_the_constraints_change(tmp_path, monkeypatch) -> None:
     venv = _fake_venv(tmp_path, "exit 0\n")
-    before = time.monotonic()
     assert server.ensure_server_installed(venv) == venv.absolute() / "bin" / "label-studio"
-    assert time.monotonic() - before < 0.5
+    assert not (venv / server.INSTALL_LOG).exists()  # no pip ran
+    changed = tmp_path / "constraints.lock"
+    changed.write_text(server.SERVER_CONSTRAINTS.read_text() + "# changed\n")
+    monkeypatch.setattr(server, "SERVER_CONSTRAINTS", changed)
+    assert not server._install_marker_matches(venv / server.INSTALL_MARKER)
 
 
 def test_install_location_honours_env_var(tmp_path, monkeypatch) -> None:
