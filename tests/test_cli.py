@@ -65,7 +65,8 @@ def test_version_option():
     (["push", ".", "--project", "p", "--batch-size", "0"], "--batch-size"),
     (["labelstudio", "start", "--port", "70000"], "--port"),
 ])
-def test_out_of_range_numbers_are_a_usage_error_not_a_traceback(args, option):
+def test_out_of_range_numbers_are_a_usage_error_not_a_traceback(args, option, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # "." and "x" are an empty folder of the test's own, never the checkout
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
