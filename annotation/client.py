@@ -56,10 +56,13 @@ class Connection:
 
         return LabelStudio(base_url=self.url, api_key=self.api_key, timeout=self.timeout, max_retries=0)
 
-    def call(self, what: str, action: Callable[[], T], retries: int | None = None) -> T:
+    def call(self, what: str, action: Callable[[], T], retries: int | None = None,
+             done: Callable[[], bool] | None = None) -> T | None:
         """Run one API call; transient failures are retried with exponential backoff and jitter.
 
-        Pass retries=0 for a call that is not safe to repeat blindly (the caller then re-syncs and retries).
+        A write that is not safe to repeat blindly passes `done`, a read that says whether the server
+        committed it before failing: it is sent again only if not, and the call returns None if so. Or it
+        passes retries=0 (the caller then re-syncs and retries itself, as push does for a batch).
         """
         from label_studio_sdk.core.api_error import ApiError
 
@@ -80,27 +83,12 @@ class Connection:
             if not transient or attempt == retries:
                 raise LabelStudioError(f"{what}: {cause}" + (f" (after {attempt + 1} attempts)" if transient else ""),
                                        transient=transient)
+            if done is not None and self.call(f"{what} (checking whether it was done)", done):
+                log.warning("%s: %s, but the server had done it", what, cause)
+                return None
             delay = self.pause(attempt)
             log.warning("%s: %s; retrying in %.1fs", what, cause, delay)
             time.sleep(delay)
-        raise AssertionError("unreachable")
-
-
-    def call_unless_done(self, what: str, action: Callable[[], T], done: Callable[[], bool]) -> T | None:
-        """`call` for a write that is not safe to repeat blindly: after a transient failure, `done()` (a read)
-        says whether the server committed it anyway; only if not is it sent again. None when it was."""
-        for attempt in range(self.retries + 1):
-            try:
-                return self.call(what, action, retries=0)
-            except LabelStudioError as error:
-                if not error.transient or attempt == self.retries:
-                    raise
-                if self.call(f"{what} (checking whether it was done)", done):
-                    log.warning("%s: the server had done it before failing (%s)", what, error)
-                    return None
-                delay = self.pause(attempt)
-                log.warning("%s: %s; retrying in %.1fs", what, error, delay)
-                time.sleep(delay)
         raise AssertionError("unreachable")
 
     def pause(self, attempt: int) -> float:

@@ -183,15 +183,14 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
             text, text_release = article["text"], release.version
             shas = annotated.get(article_id, set())
             if shas and article["text_sha256"] not in shas:  # the release's text changed after it was annotated
-                if len(shas) > 1 or next(iter(shas)) not in texts:
-                    drifted.append({"article_id": article_id, "release": release.version, "annotated_text_sha256": sorted(shas),
-                                    "kept": False, "why": "annotated on more than one text" if len(shas) > 1
-                                    else "the annotated text is in no release of the store"})
+                record = {"article_id": article_id, "release": release.version, "annotated_text_sha256": sorted(shas)}
+                sha = next(iter(shas)) if len(shas) == 1 else None
+                if sha not in texts:
+                    why = "the annotated text is in no release of the store" if sha else "annotated on more than one text"
+                    drifted.append({**record, "kept": False, "why": why})
                     continue
-                sha = next(iter(shas))
                 text, text_release = texts[sha], found_in[sha]  # the labels stay with the text they label
-                drifted.append({"article_id": article_id, "release": release.version, "annotated_text_sha256": [sha],
-                                "kept": True, "text_release": text_release})
+                drifted.append({**record, "kept": True, "text_release": text_release})
             starts, ends = token_offsets(text)
             iob = spans_to_iob(text, article_gold.spans)  # from the same cached offsets, no Token objects
             boundary_problems.extend({"article_id": article_id, "problem": str(p)} for p in iob.problems)

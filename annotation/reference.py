@@ -105,7 +105,7 @@ def load_reference_into(connection, title: str, release, schema, folder: Path = 
             items += [{"from_name": schema.control_name_for_target(target), "to_name": TEXT_OBJECT_NAME, "type": "choices",
                        "value": {"choices": [choice]}} for target, choice in reference.stance.items()
                       if target in schema.stance_targets]
-            connection.call_unless_done(
+            connection.call(
                 f"annotate task {task.id}",
                 lambda: client.annotations.create(id=task.id, result=items, completed_by=user.id),
                 done=lambda: user.id in (client.tasks.get(id=task.id).annotators or []))

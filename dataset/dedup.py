@@ -117,6 +117,14 @@ def signature(text: str) -> MinHash:
     return minhash
 
 
+def _permuted(a: np.ndarray, b: np.ndarray, mixed: np.ndarray) -> np.ndarray:
+    """`a * mixed + b` with a row per permutation (uint32, wrapping: datasketch's affine32), built in place:
+    one temporary of the block's size, not two (~5% of `signatures`)."""
+    permuted = np.multiply.outer(a, mixed)
+    permuted += b[:, None]
+    return permuted
+
+
 def signatures(texts: Sequence[str]) -> np.ndarray:
     """(len(texts), NUM_PERM) uint32: row i is `signature(texts[i]).hashvalues`, for the whole batch at once.
 
@@ -135,8 +143,7 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
         text = signed[i]
         if sizes[text] > MAX_SHINGLES:  # a long text on its own, a slice at a time: memory stays at one block
             for low in range(starts[text], starts[text + 1], MAX_SHINGLES):
-                part = np.multiply.outer(a, mixed[low : min(low + MAX_SHINGLES, starts[text + 1])])
-                part += b[:, None]
+                part = _permuted(a, b, mixed[low : min(low + MAX_SHINGLES, starts[text + 1])])
                 result[text] = np.minimum(result[text], part.min(axis=1))
             i += 1
             continue
@@ -145,8 +152,7 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
             j += 1
         block = signed[i:j]
         low, high = starts[block[0]], starts[block[-1] + 1]
-        permuted = np.multiply.outer(a, mixed[low:high])  # a row per permutation: each text's run is contiguous
-        permuted += b[:, None]  # in place: one block-sized temporary, not two (~5% of `signatures`)
+        permuted = _permuted(a, b, mixed[low:high])  # each text's run is contiguous in every row
         result[block] = np.minimum.reduceat(permuted, bounds[block] - low, axis=1).T
         i = j
     return result
