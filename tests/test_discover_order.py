@@ -92,3 +92,48 @@ def test_only_links_are_resolved(tmp_path, monkeypatch):
     assert documents == ["a.txt", "b/c.txt", "b/d/e.txt", "b/inside.txt"]
     assert [(name, error.code) for name, error in (i for i in items if isinstance(i, tuple))] == [("b/outside.txt", "outside_input")]
     assert sorted(Path(p).name for p in resolved if Path(p).name.endswith(".txt")) == ["dangling.txt", "inside.txt", "outside.txt"]
+
+
+def outcomes(items) -> list[tuple[str, str]]:
+    return [(item[0], item[1].code) if isinstance(item, tuple) else (item.source_file, "document") for item in items]
+
+
+def shared_tree(root: Path) -> None:
+    """Files in several folders, a hidden one, a dangling link, a link out of the tree, and a sidecar that gives
+    two files one URL (the first is kept, the second rejected: every share must agree which is which)."""
+    make(root / "in", [f"{folder}/{n:02d}.txt" for folder in ("a", "b", "c") for n in range(7)] + [".cache/x.txt"])
+    (root / "secret.txt").write_text("x", encoding="utf-8")
+    (root / "in" / "b" / "out.txt").symlink_to(root / "secret.txt")
+    (root / "in" / "b" / "dangling.txt").symlink_to(root / "in" / "gone.txt")
+    (root / "in" / "metadata.csv").write_text("source_file,url\na/03.txt,https://x.id/1\nc/05.txt,https://x.id/1\n",
+                                              encoding="utf-8")
+
+
+@pytest.mark.parametrize("tasks", [1, 2, 3, 5, 40])
+def test_the_shares_of_discover_are_its_listing_split_between_tasks(tmp_path, tasks):
+    shared_tree(tmp_path)
+    whole = outcomes(discover(tmp_path / "in"))
+    assert ("c/05.txt", "duplicate_url") in whole and ("b/out.txt", "outside_input") in whole
+    shares = [outcomes(discover(tmp_path / "in", share=(rank, tasks))) for rank in range(tasks)]
+    assert sorted(item for share in shares for item in share) == sorted(whole)
+    assert max(map(len, shares)) - min(map(len, shares)) <= 2  # round robin over the listing, not one task for all
+
+
+def test_a_share_stats_only_its_own_files(tmp_path, monkeypatch):
+    """Every task of a cluster run lists the whole tree; it must not also stat every file of it."""
+    shared_tree(tmp_path)
+    statted: list[str] = []
+    real = Path.stat
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: statted.append(self.as_posix()) or real(self, **kw))
+    share = outcomes(discover(tmp_path / "in", share=(1, 4)))
+    prefix = (tmp_path / "in").as_posix() + "/"
+    files = {path.removeprefix(prefix) for path in statted if path.startswith(prefix) and path.endswith(".txt")}
+    contested = {"a/03.txt", "c/05.txt"}  # statted by every task
+    assert files - contested == {name for name, code in share if code != "outside_input"} - contested
+    assert len(files) < 10  # 24 paths listed: about a quarter of them, and the two that share a URL
+
+
+def test_a_share_must_name_one_of_its_tasks(tmp_path):
+    make(tmp_path, ["a.txt"])
+    with pytest.raises(ValueError, match="rank"):
+        list(discover(tmp_path, share=(3, 3)))
