@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -100,6 +101,8 @@ def normalize_document(document: RawDocument, max_bytes: int = DEFAULT_MAX_BYTES
     return result
 
 
+log = logging.getLogger(__name__)
+
 LANGUAGE_CHUNK = 256
 GC_FIRST_THRESHOLD = 10_000
 
@@ -150,6 +153,10 @@ def normalize_stream(items: Iterable[Item], document_of: Callable[[Item], RawDoc
                 outcome = normalize_document(document, max_bytes, language=False)
             except RejectedInput as error:
                 outcome = error
+            except Exception as error:  # a defect of ours, on one input: it is named and the batch goes on
+                log.exception("%s: normalizing failed", document.source_file)
+                outcome = RejectedInput("failed", f"could not be normalized ({type(error).__name__}: {error}); "
+                                                  "a defect in warta: please report it with this file")
         pending.append((item, outcome))
         if len(pending) >= chunk:
             yield from flush()

@@ -190,17 +190,17 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     if not data or data.isspace():
         raise RejectedInput("empty", "is empty" if not data else "contains only whitespace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        text = data.decode("utf-16", errors="replace")  # a cut-off last unit or a lone surrogate: U+FFFD, counted below
         warnings.append("decoded as UTF-16 (byte order mark)")
         controls = len(NOT_TEXT.findall(text))
-    elif b"\x00" in data[:65536]:
+    elif b"\x00" in data:
         raise RejectedInput("binary", "contains NUL bytes: a binary file, not a text dump")
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            text = data.decode("cp1252", errors="replace")
-            warnings.append(f"not valid UTF-8 (byte {error.start}); decoded as cp1252")
+            text, warning = _decode_not_utf8(data, error)
+            warnings.append(warning)
         controls = _control_bytes(data) + text.count("\ufffd")
     if controls > max(3, len(text) // 100):
         raise RejectedInput("binary", f"{controls} control or undecodable characters: not a text dump")
@@ -209,6 +209,20 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     if not text or text.isspace():
         raise RejectedInput("empty", "contains only whitespace")
     return text, warnings
+
+
+def _decode_not_utf8(data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
+    """Text of bytes that are not all valid UTF-8, and a warning saying how they were read.
+
+    UTF-8 with a few damaged bytes stays UTF-8 (the damage becomes U+FFFD): read as cp1252, every
+    character outside ASCII of the file would turn into mojibake. Bytes with more invalid sequences
+    than valid non-ASCII characters are read as cp1252, the usual encoding of such pages."""
+    lenient = data.decode("utf-8-sig", errors="replace")
+    invalid = lenient.count("\ufffd") - data.count("\ufffd".encode())
+    valid_non_ascii = len(lenient) - len(lenient.encode("ascii", "ignore")) - invalid
+    if valid_non_ascii >= invalid:
+        return lenient, f"{invalid} invalid UTF-8 sequence(s), the first at byte {error.start}; replaced by U+FFFD"
+    return data.decode("cp1252", errors="replace"), f"not valid UTF-8 (byte {error.start}); decoded as cp1252"
 
 
 # NOT_TEXT's control characters as bytes: in UTF-8 and cp1252 each is exactly that one byte

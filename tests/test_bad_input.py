@@ -64,6 +64,38 @@ def test_cp1252_is_decoded_with_a_warning(dumps, tmp_path):
     assert {"source_file": "latin.txt", "warning": warning} in run.release.manifest["warnings"]
 
 
+def test_a_cut_off_or_broken_utf16_file_is_read_and_the_batch_goes_on(dumps, tmp_path):
+    encoded = (ARTICLE + "\n").encode("utf-16")
+    (dumps / "cut.txt").write_bytes(encoded[:-1])  # the last unit (the newline) cut in half
+    (dumps / "surrogate.txt").write_bytes(b"\xff\xfe\x00\xd8" + encoded[2:])  # a lone surrogate first
+    run = normalize_folder(dumps, tmp_path / "store")
+    rows = {r["source_file"]: r for r in run.release.read().to_pylist()}
+    assert not run.release.manifest["rejected"] and len(rows) == 7
+    original = rows["004_826b45a90dec8776.txt"]
+    for name in ("cut.txt", "surrogate.txt"):
+        assert rows[name]["title"] == original["title"] and rows[name]["text"].rstrip("\ufffd") == original["text"]
+
+
+def test_utf8_with_a_damaged_byte_stays_utf8(dumps, tmp_path):
+    """Read as cp1252 instead, every other character outside ASCII would turn into mojibake (`â€œ`)."""
+    raw = (SEEDS / "002_c4d5c102d2599fb7.txt").read_bytes()
+    assert not raw.isascii()
+    (dumps / "damaged.txt").write_bytes(raw[:-200] + b"\xe2\x80" + raw[-200:])
+    run = normalize_folder(dumps, tmp_path / "store")
+    rows = {r["source_file"]: r for r in run.release.read().to_pylist()}
+    original, damaged = rows["002_c4d5c102d2599fb7.txt"], rows["damaged.txt"]
+    assert (damaged["title"], damaged["published_at"]) == (original["title"], original["published_at"])
+    assert damaged["text"].replace("\ufffd", "") == original["text"].replace("\ufffd", "")
+    warning = f"1 invalid UTF-8 sequence(s), the first at byte {len(raw) - 200}; replaced by U+FFFD"
+    assert {"source_file": "damaged.txt", "warning": warning} in run.release.manifest["warnings"]
+
+
+def test_nul_bytes_make_a_file_binary_wherever_they_are(dumps, tmp_path):
+    long_article = (ARTICLE + "\n") * (70_000 // len(ARTICLE) + 1)
+    (dumps / "late-nul.txt").write_bytes(long_article.encode("utf-8") + b"\x00 \x00 \x00\n")
+    assert rejected_by_file(normalize_folder(dumps, tmp_path / "store"))["late-nul.txt"]["code"] == "binary"
+
+
 def test_bom_and_crlf_give_the_same_article(dumps, tmp_path):
     (dumps / "crlf.txt").write_bytes(b"\xef\xbb\xbf" + ARTICLE.replace("\n", "\r\n").encode("utf-8"))
     rows = {r["source_file"]: r for r in normalize_folder(dumps, tmp_path / "store").release.read().to_pylist()}
@@ -201,3 +233,20 @@ def test_a_url_the_sidecar_gives_twice_keeps_the_first_file_and_rejects_the_othe
     rejected = rejected_by_file(run)
     assert list(rejected) == [names[3]] and rejected[names[3]]["code"] == "duplicate_url"
     assert names[0] in rejected[names[3]]["reason"]
+
+
+def test_an_unexpected_failure_on_one_file_is_named_and_the_batch_goes_on(dumps, tmp_path, monkeypatch):
+    from dataset import normalize
+
+    analyse = normalize.analyse
+
+    def failing(text):
+        if "Iran" in text:  # only 004's text
+            raise IndexError("list index out of range")
+        return analyse(text)
+
+    monkeypatch.setattr(normalize, "analyse", failing)
+    run = normalize_folder(dumps, tmp_path / "store")
+    failed = rejected_by_file(run)["004_826b45a90dec8776.txt"]
+    assert failed["code"] == "failed" and "IndexError: list index out of range" in failed["reason"]
+    assert run.release.manifest["rows"] == 4
