@@ -149,8 +149,11 @@ def _annotation_rows(snapshot: Release, validation: Validation, split_of: dict[s
 def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, articles_version: str | None = None,
            annotations_version: str | None = None, quorum: float = 0.5, repo_id: str = DEFAULT_REPO_ID) -> ExportResult:
     """Build the whole folder in a temp dir beside `out`, then swap it in: an interrupted export leaves no half folder."""
+    _check_out(Path(out), [Path(articles), Path(annotations)])
     article_store, snapshot_store = Store(articles), Store(annotations)
     release = article_store.release(articles_version)
+    if release.manifest.get("kind") != "articles":
+        raise ExportError(f"{articles} {release.version} is not an article release (made by `warta normalize`)")
     snapshot = snapshot_store.release(annotations_version)
     if snapshot.manifest.get("kind") != "annotations":
         raise ExportError(f"{annotations} {snapshot.version} is not an annotation snapshot (made by `warta pull`)")
@@ -233,6 +236,23 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportResult(out, rows, validation, gold, report, boundary_problems, drifted)
+
+
+EXPORT_MARKERS = ("README.md", "croissant.json", "quality")  # what every export folder holds
+
+
+def _check_out(out: Path, stores: list[Path]) -> None:
+    """Refuse an `out` the swap would delete that is not an earlier export (or empty), or that holds an input store."""
+    resolved = out.resolve()
+    for store in stores:
+        store = store.resolve()
+        if resolved == store or resolved in store.parents or store in resolved.parents:
+            raise ExportError(f"--out {out} holds or is inside the input store {store}: choose a folder of its own")
+    if resolved.exists() and not resolved.is_dir():
+        raise ExportError(f"--out {out} is a file, not a folder")
+    if resolved.is_dir() and any(resolved.iterdir()) and not all((resolved / name).exists() for name in EXPORT_MARKERS):
+        raise ExportError(f"--out {out} is neither empty nor an earlier export (no {', '.join(EXPORT_MARKERS)}): "
+                          "an export replaces its folder, so choose an empty or new one")
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -264,6 +264,11 @@ class Store:
         Returns (release, message); release is None when nothing changed. Must run under `lock()`.
         """
         latest = self.latest()
+        earlier_kind = self.release(latest).manifest.get("kind") if latest is not None else None
+        if latest is not None and earlier_kind != manifest.get("kind"):
+            shutil.rmtree(staging)
+            raise StoreError(f"{self.root} holds {earlier_kind or 'other'} releases; a release of "
+                             f"{manifest.get('kind') or 'another kind'} does not go there: choose another folder")
         schemas = schema if isinstance(schema, dict) else {"": schema}
         fingerprint = schema_fingerprint(schemas[""]) if list(schemas) == [""] else "sha256:" + sha256_hex(
             "\n".join(f"{name}: {schema_fingerprint(s)}" for name, s in sorted(schemas.items())))
