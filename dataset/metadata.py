@@ -36,6 +36,7 @@ WIRE_SOURCES: dict[str, str] = {
         "South China Morning Post", "CNBC", "Fox News", "NBC News", "ABC News", "Politico", "Axios", "Deutsche Welle", "DW",
         "RT", "Ukrinform", "Kyiv Independent", "Financial Times", "Wall Street Journal", "The Wall Street Journal", "NHK",
         "Channel News Asia", "CNA", "Straits Times", "The Straits Times", "Sky News", "The Independent", "Nikkei", "Bernama",
+        "CNN Indonesia", "CNBC Indonesia",
     ]
 }
 
@@ -85,7 +86,7 @@ TIMESTAMP_LINE = re.compile(
     r"^[\s•·|*-]*"
     r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
     r"(?:(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*)?"
-    r"(?:(?P<weekday>[A-Za-z']+)\s*,?\s*)?"
+    r"(?:(?P<weekday>[A-Za-z'’]+)\s*,?\s*)?"
     r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
     r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"
     r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*$",
@@ -164,7 +165,7 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
     match = TIMESTAMP_LINE.match(line)
     if not match:
         return None
-    weekday = (match["weekday"] or "").lower()
+    weekday = (match["weekday"] or "").lower().replace("’", "'")  # `Jum’at` as typeset
     if weekday and weekday not in WEEKDAYS:
         return None
     outlet = match["outlet"]
@@ -198,6 +199,10 @@ DATELINE = re.compile(r"^(?P<head>[^\n]{2,%d}?)\s*" % DATELINE_HEAD + DASH + r"\
 PLACE_TOKEN = re.compile(r"^(?:[A-Z][\w.'’]*|D\.C\.?|\d+)$")
 
 
+# the outlet in brackets after the place (and before any wire it credits): `Jakarta (ANTARA/Reuters)`
+BRACKETED_OUTLET = re.compile(r"^(?P<place>[^()]*?)\s*\((?P<outlet>[^()/]+)(?:/[^()]*)?\)$")
+
+
 @dataclass(frozen=True)
 class Dateline:
     prefix: str
@@ -222,7 +227,11 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     match = DATELINE.match(paragraph) if could_be_dateline(paragraph) else None
     if not match:
         return None
-    parts = [p.strip() for p in match["head"].split(",")]
+    head = match["head"]
+    bracketed = BRACKETED_OUTLET.match(head)
+    if bracketed and outlet_in(bracketed["outlet"]):  # `Jakarta (ANTARA) -`, `Moskow (ANTARA/Sputnik) -`
+        head = f"{bracketed['place']}, {bracketed['outlet']}" if bracketed["place"] else bracketed["outlet"]
+    parts = [p.strip() for p in head.split(",")]
     if not parts or len(parts) > 3 or any(not p for p in parts):
         return None
     outlet = None
@@ -335,11 +344,16 @@ def credit_matches(text: str) -> Iterator[re.Match[str]]:
             end = match.end()
 
 
+NEIGHBOURHOOD = re.compile(r"\s*(?:\d|/\s*RW\b|RW\b|setempat\b)", re.IGNORECASE)
+
+
 def credited_sources(text: str) -> list[str]:
     """Agencies and outlets the text credits (`Dilaporkan Reuters`, `dikutip dari BBC`, `Sumber : X.com`)."""
     found: set[str] = set()
     for match in credit_matches(text):
         name = _credited_name(match["name"])
+        if name == "RT" and NEIGHBOURHOOD.match(text, match.end()):
+            continue  # `menurut RT setempat`, `RT 05/RW 02`: the neighbourhood unit, not Russia Today
         if name:
             found.add(name)
     return sorted(found)

@@ -38,7 +38,7 @@ def _names_from(bylines: list[str], pattern) -> list[str]:
 def _outlet(page: Page, override: str | None) -> str | None:
     if override:
         return override
-    for stamp in page.timestamps:
+    for stamp in page.own_timestamps():
         if stamp.outlet:
             return stamp.outlet
     if page.dateline and page.dateline.outlet:
@@ -57,8 +57,9 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
     body = page.body_text()
     if not body.strip():
         raise RejectedInput("no_article", "nothing is left after removing page furniture (the file is all boilerplate)")
-    warnings = [stamp.warning for stamp in page.timestamps if stamp.warning]
-    published = next((s for s in page.timestamps if not s.is_update), None)
+    stamps = page.own_timestamps()
+    warnings = [stamp.warning for stamp in stamps if stamp.warning]
+    published = next((s for s in stamps if not s.is_update), None)
     published_at = published.at if published else None
     published_date = published.day if published else None
     if sidecar and sidecar.published_at:

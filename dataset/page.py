@@ -37,7 +37,15 @@ class Page:
     title: str | None = None
     dateline: Dateline | None = None
     timestamps: list[Timestamp] = field(default_factory=list)
+    timestamp_lines: list[int] = field(default_factory=list)  # the index in `lines` of each of `timestamps`
+    tail_start: int | None = None  # the index in `lines` where the furniture after the article starts
     signoff_outlet: str | None = None
+
+    def own_timestamps(self) -> list[Timestamp]:
+        """The page's timestamps above its tail: below it, they date the other articles a related list links to."""
+        if self.tail_start is None:
+            return self.timestamps
+        return [stamp for stamp, at in zip(self.timestamps, self.timestamp_lines) if at < self.tail_start]
 
     @property
     def kept(self) -> list[Line]:
@@ -123,11 +131,12 @@ def analyse(text: str) -> Page:
 
 
 def mark_line_rules(page: Page) -> None:
-    for line, rule in zip(page.lines, classify_lines([line.text for line in page.lines])):
+    for index, (line, rule) in enumerate(zip(page.lines, classify_lines([line.text for line in page.lines]))):
         stamp = parse_timestamp_line(line.text)
         if stamp is not None:
             line.rule = "timestamp"
             page.timestamps.append(stamp)
+            page.timestamp_lines.append(index)
             continue
         line.rule = rule
 
@@ -210,6 +219,7 @@ def mark_tail(page: Page, body_start: int) -> None:
                 break
     if tail_from is None:
         return
+    page.tail_start = body_start + tail_from
     for line in body[tail_from:]:
         if line.rule in (None, "duplicate"):
             line.rule = tail_rule if tail_rule in ("related_list", "embed") else "tail"

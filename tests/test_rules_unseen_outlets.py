@@ -219,3 +219,40 @@ def test_month_table_agrees_with_dateparser(month):
     parser = DateDataParser(languages=["id", "en"], settings={"DATE_ORDER": "DMY"})
     for text in (f"7 {month} 2021", f"{month} 7, 2021"):
         assert _parse_day.__wrapped__(text) == parser.get_date_data(text).date_obj.date(), text
+
+
+def test_timestamps_in_the_related_list_below_do_not_date_the_article():
+    page = "\n\n".join([
+        "Jembatan Baru Diresmikan di Kalimantan Timur",
+        "JAKARTA, KOMPAS.com - " + BODY,
+        BODY.replace("Senin pagi", "Selasa siang"),
+        "Berita Terkait",
+        "Banjir Rendam Jalan Protokol di Samarinda",
+        "Tribunnews.com - 02/06/2019, 08:00 WIB",
+    ])
+    article = normalize_text(page, "x.txt", "0" * 64).article
+    assert (article.published_at, article.published_date, article.outlet) == (None, None, "Kompas.com")
+    assert [r.rule for r in article.removed if r.text.startswith("Tribunnews")] == ["timestamp"]  # still in the audit
+    dated = normalize_text(page.replace("\n\nJAKARTA", "\n\nKompas.com - 31/12/2021, 10:00 WIB\n\nJAKARTA"), "x.txt", "0" * 64)
+    assert dated.article.published_at.isoformat() == "2021-12-31T10:00:00+07:00"
+
+
+def test_a_typeset_apostrophe_in_the_weekday():
+    stamp = parse_timestamp_line("Jum’at, 31 Des 2021 10:00 WIB")
+    assert stamp is not None and stamp.at.isoformat() == "2021-12-31T10:00:00+07:00" and stamp.warning is None
+
+
+@pytest.mark.parametrize("paragraph,place,outlet", [
+    ("Jakarta (ANTARA) - " + BODY, "Jakarta", "ANTARA"),
+    ("Moskow (ANTARA/Sputnik) - " + BODY, "Moskow", "ANTARA"),
+])
+def test_datelines_with_the_outlet_in_brackets(paragraph, place, outlet):
+    dateline = parse_dateline(paragraph)
+    assert (dateline.place, dateline.outlet) == (place, outlet) and paragraph[len(dateline.prefix):] == BODY
+
+
+def test_indonesian_outlets_and_the_neighbourhood_unit_in_credits():
+    assert credited_sources("Seperti dikutip dari CNN Indonesia, Jumat. Dilansir dari CNBC Indonesia, Sabtu.") == [
+        "CNBC Indonesia", "CNN Indonesia"]
+    assert credited_sources("Menurut RT setempat, banjir datang malam hari. Laporan RT 05/RW 02 menyebut hal sama.") == []
+    assert credited_sources("Dilansir RT, Moskow menolak tuduhan itu.") == ["RT"]
