@@ -97,10 +97,22 @@ class Pseudonymizer:
         return f"annotator-{digest[:10]}"
 
 
-def _timestamp(value: Any) -> datetime | None:
+def _timestamp(value: Any, where: str) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedExport(f"{where}: {value!r} is not an ISO 8601 time") from None
+
+
+def _typed(value: Any, kinds: type | tuple[type, ...], where: str, what: str) -> Any:
+    """`value` if it is one of `kinds`, else MalformedExport naming it (JSON's true and false are not integers here)."""
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool)):
+        return value
+    names = {int: "an integer", float: "a number", bool: "true or false", list: "a list", type(None): "null"}
+    raise MalformedExport(f"{where}: {what} is {value!r}, not {' or '.join(names[kind] for kind in kinds)}")
 
 
 def _require(item: dict, key: str, where: str) -> Any:
@@ -117,7 +129,7 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
     tasks: list[dict] = []
     for position, task in enumerate(items):
         where = f"task #{position}"
-        task_id = _require(task, "id", where)
+        task_id = _typed(_require(task, "id", where), int, where, "id")
         where = f"task {task_id}"
         data = _require(task, "data", where)
         article = data.get("article_id") if isinstance(data, dict) else None
@@ -128,10 +140,16 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
         if not isinstance(task_annotations, list):
             raise MalformedExport(f"{where}: annotations is not a list")
         for annotation in task_annotations:
-            annotation_id = _require(annotation, "id", where)
-            result = _require(annotation, "result", f"{where} annotation {annotation_id}")
+            if not isinstance(annotation, dict):
+                raise MalformedExport(f"{where}: an annotation is {annotation!r}, not an object")
+            annotation_id = _typed(_require(annotation, "id", where), int, where, "an annotation's id")
+            place = f"{where} annotation {annotation_id}"
+            result = _require(annotation, "result", place)
             if not isinstance(result, list):
-                raise MalformedExport(f"{where} annotation {annotation_id}: result is not a list")
+                raise MalformedExport(f"{place}: result is not a list")
+            for flag in ("was_cancelled", "ground_truth"):
+                _typed(annotation.get(flag), (bool, type(None)), place, flag)
+            _typed(annotation.get("lead_time"), (int, float, type(None)), place, "lead_time")
             author = annotation.get("completed_by")
             author_id = author.get("id") if isinstance(author, dict) else author
             identity = (author.get("email") if isinstance(author, dict) else None) or identities.get(author_id) or f"user:{author_id}"
@@ -142,13 +160,15 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
                 "release": data.get("release"),
                 "text_sha256": data.get("text_sha256"),
                 "annotator": pseudonym(identity),
-                "created_at": _timestamp(annotation.get("created_at")),
-                "updated_at": _timestamp(annotation.get("updated_at")),
+                "created_at": _timestamp(annotation.get("created_at"), f"{place}: created_at"),
+                "updated_at": _timestamp(annotation.get("updated_at"), f"{place}: updated_at"),
                 "lead_time": annotation.get("lead_time"),
                 "was_cancelled": bool(annotation.get("was_cancelled")),
                 "ground_truth": bool(annotation.get("ground_truth")),
                 "result": json.dumps(result, sort_keys=True, ensure_ascii=False),
             })
+        for extra in ("drafts", "predictions"):
+            _typed(task.get(extra), (list, type(None)), where, extra)
         tasks.append({
             "task_id": int(task_id),
             "article_id": str(article),

@@ -78,6 +78,8 @@ def anchor_span(text: str, start: int, end: int, surface: str | None, units: lis
 
 def _spans_of(item: dict, text: str, units: list[int] | None, schema: LabelSchema) -> tuple[Span, str]:
     value = item.get("value") or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"span value is not an object: {value!r}"[:200])
     labels = value.get("labels") or []
     if len(labels) != 1:
         raise ValueError(f"a span must carry exactly one label, has {labels}")
@@ -85,7 +87,7 @@ def _spans_of(item: dict, text: str, units: list[int] | None, schema: LabelSchem
     if label not in schema.entity_labels:
         raise ValueError(f"unknown label {label!r}")
     start, end = value.get("start"), value.get("end")
-    if not isinstance(start, int) or not isinstance(end, int):
+    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
         raise ValueError("span has no integer start/end")
     if start >= end:
         raise ValueError(f"empty span {start}-{end}")
@@ -111,10 +113,18 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
         units = utf16_to_python(text)
         found: dict[Span, str] = {}
         stance: dict[str, str] = {}
-        for item in json.loads(row["result"]):
+        items = json.loads(row["result"])
+        if not isinstance(items, list):
+            counts["rejected_annotations"] += 1
+            result.rejections.append(Rejection(**base, reason=f"result is not a list of items: {row['result'][:100]}"))
+            continue
+        for item in items:
             counts["items"] += 1
-            described = json.dumps(item.get("value", {}), ensure_ascii=False, sort_keys=True)[:200]
+            described = json.dumps(item.get("value", {}) if isinstance(item, dict) else item, ensure_ascii=False,
+                                   sort_keys=True)[:200]
             try:
+                if not isinstance(item, dict):
+                    raise ValueError("result item is not an object")
                 if item.get("from_name") == ENTITY_CONTROL_NAME:
                     span, how = _spans_of(item, text, units, schema)
                     if span in found:
@@ -122,8 +132,9 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                     found.setdefault(span, how)
                 elif item.get("type") == "choices":
                     target = schema.target_for_control_name(item.get("from_name", ""))
-                    choices = (item.get("value") or {}).get("choices") or []
-                    if len(choices) != 1 or choices[0] not in schema.stance_choices:
+                    value = item.get("value") or {}
+                    choices = (value.get("choices") or []) if isinstance(value, dict) else value
+                    if not isinstance(choices, list) or len(choices) != 1 or choices[0] not in schema.stance_choices:
                         raise ValueError(f"stance for {target!r} must be one of {list(schema.stance_choices)}, got {choices}")
                     stance[target] = choices[0]
                     counts["stance_ok"] += 1

@@ -113,6 +113,15 @@ def test_pull_command_prints_counts(project, labelstudio, monkeypatch):
         ('[{"id": 1, "annotations": []}]', "task 1: missing field 'data'"),
         ('[{"id": 2, "data": {"text": "x"}, "annotations": []}]', "task 2: data has no article_id"),
         ('[{"id": 3, "data": {"article_id": "a"}, "annotations": [{"id": 7}]}]', "task 3 annotation 7: missing field 'result'"),
+        ('[{"id": "abc", "data": {"article_id": "a"}, "annotations": []}]', "task #0: id is 'abc', not an integer"),
+        ('[{"id": 4, "data": {"article_id": "a"}, "annotations": [null]}]', "task 4: an annotation is None, not an object"),
+        ('[{"id": 5, "data": {"article_id": "a"}, "annotations": [{"id": 8, "result": [], "created_at": "yesterday"}]}]',
+         "task 5 annotation 8: created_at: 'yesterday' is not an ISO 8601 time"),
+        ('[{"id": 6, "data": {"article_id": "a"}, "annotations": [{"id": 9, "result": [], "lead_time": "3s"}]}]',
+         "task 6 annotation 9: lead_time is '3s', not an integer or a number or null"),
+        ('[{"id": 7, "data": {"article_id": "a"}, "annotations": [{"id": 10, "result": [], "ground_truth": "false"}]}]',
+         "task 7 annotation 10: ground_truth is 'false', not true or false or null"),
+        ('[{"id": 8, "data": {"article_id": "a"}, "annotations": [], "drafts": 3}]', "task 8: drafts is 3, not a list or null"),
     ],
 )
 def test_malformed_export_writes_nothing(tmp_path, content, message):

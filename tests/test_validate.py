@@ -67,6 +67,10 @@ def test_unique_text_is_reanchored_and_ambiguous_text_is_rejected():
         ({"from_name": "stance_rusia", "to_name": "text", "type": "choices", "value": {"choices": ["MAYBE"]}},
          "stance for 'Rusia' must be one of ['FAVOR', 'AGAINST', 'NONE'], got ['MAYBE']"),
         ({"from_name": "stance_mars", "to_name": "text", "type": "choices", "value": {"choices": ["NONE"]}}, "mars"),
+        ("PER", "result item is not an object"),
+        ({"from_name": "entities", "type": "labels", "value": "Joe Biden"}, "span value is not an object"),
+        ({"from_name": "stance_rusia", "type": "choices", "value": "FAVOR"}, "must be one of"),
+        ({**region(0, 8, "PER", "Warganet"), "value": {"start": True, "end": 8, "labels": ["PER"]}}, "no integer start/end"),
     ],
 )
 def test_each_bad_item_is_rejected_with_its_reason(item, reason):
@@ -101,3 +105,13 @@ def test_utf16_map_only_for_non_bmp_text():
     assert utf16_to_python("tanpa emoji") is None
     mapping = utf16_to_python("a😀b")
     assert mapping[3] == 2 and mapping[4] == 3
+
+
+def test_a_result_that_is_not_a_list_rejects_its_annotation_only():
+    start = TEXT.index("Joe Biden")
+    good = {"annotation_id": 1, "article_id": "a1", "annotator": "annotator-x", "was_cancelled": False,
+            "ground_truth": False, "text_sha256": sha256_hex(TEXT), "result": json.dumps([region(start, start + 9, "PER", "Joe Biden")])}
+    bad = {**good, "annotation_id": 2, "annotator": "annotator-y", "result": json.dumps({"entities": []})}
+    result = validate([bad, good], {sha256_hex(TEXT): TEXT}, SCHEMA)
+    assert [j.annotation_id for j in result.judgements] == [1]
+    assert result.counts["rejected_annotations"] == 1 and "not a list" in result.rejections[0].reason
