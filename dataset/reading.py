@@ -137,9 +137,13 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
             continue
         try:
             status = path.stat()
-        except OSError:  # a dangling link inside the tree
+        except OSError as error:  # a dangling or looping link, or a file removed since the listing
+            if mine:
+                yield relative, RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})")
             continue
         if not stat.S_ISREG(status.st_mode):
+            if mine and not stat.S_ISDIR(status.st_mode):  # a link to a folder is a folder: not listed, as rglob
+                yield relative, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
             continue
         if entry.url in sidecar.shared_urls and first_with_url.setdefault(entry.url, relative) != relative:
             if mine:
@@ -174,7 +178,7 @@ def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str
         with os.scandir(directory) as scan:
             entries = sorted((entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry.name,
                               entry.is_symlink()) for entry in scan)
-    except PermissionError:  # as rglob: an unreadable folder lists nothing
+    except OSError:  # as rglob: an unreadable folder, or one removed during the run, lists nothing
         return
     for key, name, is_link in entries:
         if key.endswith("/"):
@@ -249,17 +253,30 @@ def _parse_published(value: str) -> datetime:
 
 
 def _sidecar_rows(path: Path) -> Iterator[dict]:
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            yield from csv.DictReader(handle)
-    else:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield {"__error__": f"line {number}: not JSON ({error.msg})"}
+    """The sidecar's rows; a row that cannot be one is `{"__error__": reason}`, and so is an unreadable file."""
+    try:
+        if path.suffix == ".csv":
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                yield from csv.DictReader(handle)
+        else:
+            with path.open(encoding="utf-8-sig") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            row = json.loads(line)
+                        except json.JSONDecodeError as error:
+                            row = {"__error__": f"line {number}: not JSON ({error.msg})"}
+                        if not isinstance(row, dict):
+                            row = {"__error__": f"line {number}: not a JSON object"}
+                        yield row
+    except (OSError, UnicodeDecodeError) as error:
+        yield {"__error__": f"cannot be read ({error}); the rest of this sidecar is ignored"}
+
+
+def _text_field(row: dict, key: str) -> str:
+    """A sidecar value as text: CSV gives strings, JSON may give numbers (`"url": 123`); null and missing are ''."""
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
 
 
 def load_sidecars(root: Path) -> Sidecar:
@@ -272,19 +289,19 @@ def load_sidecars(root: Path) -> Sidecar:
             if "__error__" in row:
                 result.problems.append(f"{where}: {row['__error__']}")
                 continue
-            name = (row.get("source_file") or "").strip()
+            name = _text_field(row, "source_file")
             if not name or os.path.isabs(name) or ".." in Path(name).parts or not _inside(root, folder / name):
                 result.problems.append(f"{where}: source_file {name!r} is not a path inside the input folder; row ignored")
                 continue
             try:
-                published = _parse_published(row["published_at"]) if row.get("published_at") else None
+                published = _parse_published(_text_field(row, "published_at")) if _text_field(row, "published_at") else None
             except ValueError as error:
                 result.problems.append(f"{where}: {name}: {error}; published_at ignored")
                 published = None
             relative = (folder / name).relative_to(root).as_posix()
             result.entries[relative] = SidecarEntry(
-                url=(row.get("url") or "").strip() or None,
-                outlet=(row.get("outlet") or "").strip() or None,
+                url=_text_field(row, "url") or None,
+                outlet=_text_field(row, "outlet") or None,
                 published_at=published,
             )
     uses = Counter(entry.url for entry in result.entries.values() if entry.url)

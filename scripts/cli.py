@@ -13,7 +13,8 @@ from dataset import __version__
 from dataset.reading import RejectedInput
 from dataset.store import Store, StoreError, diff_releases
 
-LIBRARY_ERRORS: tuple[type[BaseException], ...] = (StoreError, RejectedInput, FileNotFoundError, NotADirectoryError)
+LIBRARY_ERRORS: tuple[type[BaseException], ...] = (StoreError, RejectedInput, FileNotFoundError, NotADirectoryError,
+                                                   PermissionError)
 
 
 def _library_errors() -> tuple[type[BaseException], ...]:

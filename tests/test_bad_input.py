@@ -250,3 +250,57 @@ def test_an_unexpected_failure_on_one_file_is_named_and_the_batch_goes_on(dumps,
     failed = rejected_by_file(run)["004_826b45a90dec8776.txt"]
     assert failed["code"] == "failed" and "IndexError: list index out of range" in failed["reason"]
     assert run.release.manifest["rows"] == 4
+
+
+def test_links_that_lead_nowhere_and_special_files_are_listed_not_skipped(dumps, tmp_path):
+    (dumps / "dangling.txt").symlink_to(dumps / "gone.txt")
+    (dumps / "loop.txt").symlink_to(dumps / "loop.txt")
+    os.mkfifo(dumps / "pipe.txt")
+    (dumps / "folder").mkdir()
+    (dumps / "folder-link.txt").symlink_to(dumps / "folder", target_is_directory=True)  # a folder, as rglob sees it
+    run = normalize_folder(dumps, tmp_path / "store")
+    assert {k: v["code"] for k, v in rejected_by_file(run).items()} == {
+        "dangling.txt": "unreadable", "loop.txt": "unreadable", "pipe.txt": "not_a_file"}
+    assert run.release.manifest["rows"] == 5
+
+
+def test_a_folder_removed_during_the_walk_lists_nothing(tmp_path):
+    from dataset.reading import _walk_from
+
+    assert list(_walk_from(tmp_path / "removed", "", "*.txt")) == []
+
+
+@pytest.mark.parametrize("line,problem", [
+    ('["a", "b"]', "line 1: not a JSON object"),
+    ('{"source_file": "004_826b45a90dec8776.txt", "published_at": 20211231}', "has no time zone"),
+])
+def test_malformed_sidecar_rows_are_problems_not_crashes(dumps, tmp_path, line, problem):
+    (dumps / "metadata.jsonl").write_text(line + "\n", encoding="utf-8")
+    run = normalize_folder(dumps, tmp_path / "store")
+    assert any(problem in w["warning"] for w in run.release.manifest["warnings"]) and run.release.manifest["rows"] == 5
+
+
+def test_sidecar_numbers_are_read_as_text_and_an_undecodable_sidecar_is_a_problem(dumps, tmp_path):
+    (dumps / "metadata.jsonl").write_text('{"source_file": "004_826b45a90dec8776.txt", "url": 123}\n', encoding="utf-8")
+    (dumps / "sub").mkdir()
+    (dumps / "sub" / "metadata.csv").write_bytes(b"source_file,url\ncaf\xe9.txt,https://x/1\n")
+    run = normalize_folder(dumps, tmp_path / "store")
+    assert {r["source_file"]: r["url"] for r in run.release.read().to_pylist()}["004_826b45a90dec8776.txt"] == "123"
+    assert any(w["warning"].startswith("sub/metadata.csv: cannot be read") for w in run.release.manifest["warnings"])
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_error_line(tmp_path, monkeypatch):
+    """Tests run as root here, which file modes do not stop: the refusal the system gives others is simulated."""
+    from pathlib import Path
+
+    out = tmp_path / "not-mine"
+    mkdir = Path.mkdir
+
+    def refuse(self, *args, **kwargs):
+        if self == out or out in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    result = CliRunner().invoke(cli, ["normalize", str(SEEDS), "--out", str(out)])
+    assert result.exit_code == 1 and result.output.startswith("Error:") and "Permission denied" in result.output

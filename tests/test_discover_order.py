@@ -90,7 +90,8 @@ def test_only_links_are_resolved(tmp_path, monkeypatch):
     items = list(discover(tmp_path / "in", "*.txt"))
     documents = [item.source_file for item in items if not isinstance(item, tuple)]
     assert documents == ["a.txt", "b/c.txt", "b/d/e.txt", "b/inside.txt"]
-    assert [(name, error.code) for name, error in (i for i in items if isinstance(i, tuple))] == [("b/outside.txt", "outside_input")]
+    assert [(name, error.code) for name, error in (i for i in items if isinstance(i, tuple))] == [
+        ("b/dangling.txt", "unreadable"), ("b/outside.txt", "outside_input")]
     assert sorted(Path(p).name for p in resolved if Path(p).name.endswith(".txt")) == ["dangling.txt", "inside.txt", "outside.txt"]
 
 
