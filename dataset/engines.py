@@ -329,8 +329,10 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             run()
         sidecar = load_sidecars(source)
         warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
-        entries = _ledger(work)
         listed = [item[0] if isinstance(item, tuple) else item.source_file for item in discover(source, pattern, sidecar)]
+        # in discover's order, which sorts a name that is not UTF-8 by its bytes, not by the printable name it is listed as
+        position = {name: number for number, name in enumerate(listed)}
+        entries = sorted(_ledger(work), key=lambda e: (position.get(e["source_file"], len(position)), e["source_file"]))
         done = [e["source_file"] for e in entries]
         if done != listed:
             missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))

@@ -262,3 +262,19 @@ def test_keep_work_keeps_the_shards_the_readme_names(tmp_path):
         assert result.exit_code == 0, result.output
         assert (store / ".datatrove" / "shards" / "00000.parquet").is_file() is kept
     assert "DIR/.datatrove/shards/00000.parquet" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_file_name_that_is_not_utf8_gives_the_same_release(tmp_path):
+    """discover sorts such a name by its bytes; the ledger lists its printable name, which sorts elsewhere."""
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    article = next(SEEDS.glob("*.txt")).read_bytes()
+    for name in (b"a_x.txt", b"b.txt", b"a\xe9.txt"):
+        with open(os.fsencode(folder) + b"/" + name, "wb") as handle:
+            handle.write(article + name)
+    local = normalize_folder(folder, tmp_path / "local")
+    datatrove = normalize_folder_datatrove(folder, tmp_path / "datatrove", tasks=2, workers=1)
+    assert [r["code"] for r in datatrove.rejected] == ["bad_name"]
+    assert_same_release(local, datatrove)
