@@ -134,7 +134,8 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                     target = schema.target_for_control_name(item.get("from_name", ""))
                     value = item.get("value") or {}
                     choices = (value.get("choices") or []) if isinstance(value, dict) else value
-                    if not isinstance(choices, list) or len(choices) != 1 or choices[0] not in schema.stance_choices:
+                    if (not isinstance(value, dict) or not isinstance(choices, list) or len(choices) != 1
+                            or choices[0] not in schema.stance_choices):
                         raise ValueError(f"stance for {target!r} must be one of {list(schema.stance_choices)}, got {choices}")
                     stance[target] = choices[0]
                     counts["stance_ok"] += 1

@@ -245,12 +245,11 @@ def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.t
 # ---- part 2: merge the task outputs and publish ------------------------------------------------------------
 
 def _ledger(work: Path) -> list[dict]:
-    """Every task's ledger entries in discover() order, each with the `rank` of the task (and shard) it came from."""
+    """Every task's ledger entries, task by task, each with the `rank` of the task (and shard) it came from."""
     entries = []
     for path in sorted((work / LEDGER).glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             entries.extend({**json.loads(line), "rank": int(path.stem)} for line in handle if line.strip())
-    entries.sort(key=lambda e: e["source_file"])  # discover() order: relative posix path
     return entries
 
 

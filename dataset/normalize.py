@@ -13,7 +13,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from .language import detect_language
-from .metadata import AUTHOR_LINE, EDITOR_LINE, canonical_outlet, credited_sources, split_names
+from .metadata import AUTHOR_LINE, EDITOR_LINE, Timestamp, canonical_outlet, credited_sources, split_names
 from .page import Page, analyse
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, decode
 from .records import Article, article_id, sha256_hex
@@ -35,10 +35,10 @@ def _names_from(bylines: list[str], pattern) -> list[str]:
     return names
 
 
-def _outlet(page: Page, override: str | None) -> str | None:
+def _outlet(page: Page, stamps: list[Timestamp], override: str | None) -> str | None:
     if override:
         return override
-    for stamp in page.own_timestamps():
+    for stamp in stamps:
         if stamp.outlet:
             return stamp.outlet
     if page.dateline and page.dateline.outlet:
@@ -64,7 +64,7 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
     published_date = published.day if published else None
     if sidecar and sidecar.published_at:
         published_at, published_date = sidecar.published_at, sidecar.published_at.date()
-    outlet = _outlet(page, sidecar.outlet if sidecar else None)
+    outlet = _outlet(page, stamps, sidecar.outlet if sidecar else None)
     removed = page.removed()
     bylines = [r.text for r in removed if r.rule == "byline"]
     credit_text = "\n".join([body, *bylines])

@@ -264,21 +264,20 @@ class Store:
         Returns (release, message); release is None when nothing changed. Must run under `lock()`.
         """
         latest = self.latest()
-        earlier_kind = self.release(latest).manifest.get("kind") if latest is not None else None
-        if latest is not None and earlier_kind != manifest.get("kind"):
+        previous = self.release(latest).manifest if latest is not None else None  # read once: it is a file
+        if previous is not None and previous.get("kind") != manifest.get("kind"):
             shutil.rmtree(staging)
-            raise StoreError(f"{self.root} holds {earlier_kind or 'other'} releases; a release of "
+            raise StoreError(f"{self.root} holds {previous.get('kind') or 'other'} releases; a release of "
                              f"{manifest.get('kind') or 'another kind'} does not go there: choose another folder")
         schemas = schema if isinstance(schema, dict) else {"": schema}
         fingerprint = schema_fingerprint(schemas[""]) if list(schemas) == [""] else "sha256:" + sha256_hex(
             "\n".join(f"{name}: {schema_fingerprint(s)}" for name, s in sorted(schemas.items())))
         content = sha256_hex(json.dumps([(f["path"], f["sha256"]) for f in files]))
-        if latest is not None and version is None:
-            previous = self.release(latest).manifest
+        if previous is not None and version is None:
             if previous.get("content_sha256") == content and previous.get("schema_fingerprint") == fingerprint:
                 shutil.rmtree(staging)
                 return None, f"no change since {latest}: no new version written"
-        kind = "major" if latest and self.release(latest).manifest.get("schema_fingerprint") != fingerprint else "minor"
+        kind = "major" if previous is not None and previous.get("schema_fingerprint") != fingerprint else "minor"
         new_version = version or bump(latest, kind)
         if latest is not None and parse_version(new_version) <= parse_version(latest):
             shutil.rmtree(staging)

@@ -70,6 +70,7 @@ def test_unique_text_is_reanchored_and_ambiguous_text_is_rejected():
         ("PER", "result item is not an object"),
         ({"from_name": "entities", "type": "labels", "value": "Joe Biden"}, "span value is not an object"),
         ({"from_name": "stance_rusia", "type": "choices", "value": "FAVOR"}, "must be one of"),
+        ({"from_name": "stance_rusia", "type": "choices", "value": ["FAVOR"]}, "must be one of"),
         ({**region(0, 8, "PER", "Warganet"), "value": {"start": True, "end": 8, "labels": ["PER"]}}, "no integer start/end"),
     ],
 )
