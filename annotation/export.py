@@ -48,6 +48,7 @@ class ExportResult:
     validation: Validation
     gold: GoldResult
     agreement: AgreementReport
+    stance_targets: tuple[str, ...]
     boundary_problems: list[dict] = field(default_factory=list)
     drifted: list[dict] = field(default_factory=list)
 
@@ -146,6 +147,14 @@ def _annotation_rows(snapshot: Release, validation: Validation, split_of: dict[s
     return rows
 
 
+def schema_for_snapshot(schema: LabelSchema, snapshot: Release) -> LabelSchema:
+    """`schema` with the stance targets the snapshot's annotators were asked about, where the snapshot
+    records them (a project pushed with `--targets`): with the schema's own, their answers would be
+    rejected as unknown controls and the stance config would come out empty."""
+    targets = snapshot.manifest.get("stance_targets")
+    return schema.with_targets(targets) if targets and tuple(targets) != schema.stance_targets else schema
+
+
 def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, articles_version: str | None = None,
            annotations_version: str | None = None, quorum: float = 0.5, repo_id: str = DEFAULT_REPO_ID) -> ExportResult:
     """Build the whole folder in a temp dir beside `out`, then swap it in: an interrupted export leaves no half folder."""
@@ -157,6 +166,7 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
     snapshot = snapshot_store.release(annotations_version)
     if snapshot.manifest.get("kind") != "annotations":
         raise ExportError(f"{annotations} {snapshot.version} is not an annotation snapshot (made by `warta pull`)")
+    schema = schema_for_snapshot(schema, snapshot)
     annotation_rows = snapshot.read_table("annotations").to_pylist()
     texts, found_in = _texts_for(article_store, {r["text_sha256"] for r in annotation_rows if r["text_sha256"]})
     annotated = _annotated_texts(annotation_rows)
@@ -235,7 +245,7 @@ def export(articles: Path, annotations: Path, out: Path, schema: LabelSchema, ar
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportResult(out, rows, validation, gold, report, boundary_problems, drifted)
+    return ExportResult(out, rows, validation, gold, report, schema.stance_targets, boundary_problems, drifted)
 
 
 EXPORT_MARKERS = ("README.md", "croissant.json", "quality")  # what every export folder holds

@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from dataset.records import sha256_hex
 from dataset.store import Release, Store, write_parquet
 
 from .client import Connection, LabelStudioError, find_project_by_title
+from .schema import stance_targets_of_config
 
 log = logging.getLogger(__name__)
 SALT_ENV = "WARTA_PSEUDONYM_SALT"
@@ -246,16 +248,28 @@ def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manife
     return PullRun(release, message, counts)
 
 
-def pull(connection: Connection, title: str, out: Path, export_file: Path | None = None) -> PullRun:
-    """Export the project (or read an export file), pseudonymize, and write the next snapshot if anything changed."""
+def pull(connection: Connection | None, title: str, out: Path, export_file: Path | None = None,
+         targets: Sequence[str] | None = None) -> PullRun:
+    """Export the project (or read an export file), pseudonymize, and write the next snapshot if anything changed.
+
+    The snapshot records the stance targets the annotators were asked about, so `export` reads the
+    answers of a project pushed with `--targets`: a server pull takes them from the project's config,
+    an export file (which has no config) from `targets`."""
     out = Path(out)
     pseudonym = Pseudonymizer.for_folder(out)
     source: dict[str, Any] = {"project": title}
+    manifest: dict[str, Any] = {"source": source}
     if export_file is None:
+        if connection is None:
+            raise ValueError("pull needs a connection or an export file")
         project = find_project_by_title(connection, title)
         if project is None:
             raise LabelStudioError(f"no project titled {title!r} on {connection.url}")
         source.update(project_id=project.id, server=connection.url)
+        asked = stance_targets_of_config(project.label_config or "<View/>")
+        if targets is not None and tuple(targets) != asked:
+            raise LabelStudioError(f"project {title!r} asks about the stance targets {list(asked)}, not {list(targets)}; "
+                                   "a server pull reads them from the project, so leave out --targets")
         with tempfile.TemporaryDirectory() as folder:
             path = download_snapshot(connection, project.id, Path(folder) / "export.json")
             items = _load_json(path)
@@ -264,8 +278,11 @@ def pull(connection: Connection, title: str, out: Path, export_file: Path | None
         items = _load_json(export_file)
         identities = {}
         source["export_file"] = Path(export_file).name
+        asked = tuple(targets or ())
+    if asked:
+        manifest["stance_targets"] = list(asked)
     annotations, tasks = parse_export(items, identities, pseudonym)
-    return write_snapshot(out, annotations, tasks, {"source": source})
+    return write_snapshot(out, annotations, tasks, manifest)
 
 
 def _load_json(path: Path) -> Any:

@@ -63,20 +63,22 @@ class ReferenceLoad:
     skipped: dict[str, str]
 
 
-def load_reference_into(connection, title: str, release, schema, folder: Path = REFERENCE_DIR) -> ReferenceLoad:
+def load_reference_into(connection, title: str, release, folder: Path = REFERENCE_DIR) -> ReferenceLoad:
     """Add the reference annotations as the `reference` user's work on tasks nobody has annotated yet.
 
     A reference whose text differs from the pushed article text is not loaded (its offsets would be wrong).
+    Stance answers go only to the targets the project asks about (it may have been pushed with `--targets`).
     """
     import secrets
 
     from .client import LabelStudioError, find_project_by_title
-    from .schema import ENTITY_CONTROL_NAME, TEXT_OBJECT_NAME
+    from .schema import ENTITY_CONTROL_NAME, TEXT_OBJECT_NAME, control_name_for_target, stance_targets_of_config
 
     client = connection.client()
     project = find_project_by_title(connection, title)
     if project is None:
         raise LabelStudioError(f"no project titled {title!r} on {connection.url}; push first")
+    asked = stance_targets_of_config(project.label_config or "<View/>")
     users = connection.call("list users", lambda: list(client.users.list()))
     user = next((u for u in users if u.email == REFERENCE_USER), None)
     if user is None:
@@ -102,9 +104,8 @@ def load_reference_into(connection, title: str, release, schema, folder: Path = 
             items = [{"from_name": ENTITY_CONTROL_NAME, "to_name": TEXT_OBJECT_NAME, "type": "labels",
                       "value": {"start": s.start, "end": s.end, "text": reference.text[s.start:s.end], "labels": [s.label]}}
                      for s in reference.spans]
-            items += [{"from_name": schema.control_name_for_target(target), "to_name": TEXT_OBJECT_NAME, "type": "choices",
-                       "value": {"choices": [choice]}} for target, choice in reference.stance.items()
-                      if target in schema.stance_targets]
+            items += [{"from_name": control_name_for_target(target), "to_name": TEXT_OBJECT_NAME, "type": "choices",
+                       "value": {"choices": [choice]}} for target, choice in reference.stance.items() if target in asked]
             connection.call(
                 f"annotate task {task.id}",
                 lambda: client.annotations.create(id=task.id, result=items, completed_by=user.id),

@@ -355,3 +355,27 @@ def labelstudio_config(schema: LabelSchema) -> str:
             ET.SubElement(choices, "Choice", value=choice.value, hint=choice.definition.bilingual)
     ET.indent(view, space="  ")
     return ET.tostring(view, encoding="unicode") + "\n"
+
+
+def stance_targets_of_config(config: str) -> tuple[str, ...]:
+    """The stance targets a Label Studio config made by `labelstudio_config` asks about, in its order.
+
+    A project pushed with other targets (`warta push --targets`) is read back with this, because a
+    target's name lives only in the Header above its Choices (the control name is a lossy slug)."""
+    try:
+        root = ET.fromstring(config)
+    except ET.ParseError as error:
+        raise SchemaError(f"the project's labeling config is not XML ({error})") from None
+    targets: list[str] = []
+    for parent in root.iter():
+        children = list(parent)
+        for header, control in zip(children, children[1:]):
+            name, value = control.get("name") or "", header.get("value") or ""
+            if header.tag != "Header" or control.tag != "Choices" or not name.startswith(STANCE_CONTROL_PREFIX):
+                continue
+            try:
+                if control_name_for_target(value) == name:
+                    targets.append(value)
+            except SchemaError:
+                continue
+    return tuple(targets)

@@ -208,6 +208,10 @@ def labelstudio_status(data_dir: Path | None) -> None:
     click.echo(f"running at {info.url} (pid {info.pid})")
 
 
+def _targets(option: str | None) -> list[str] | None:
+    return [target.strip() for target in option.split(",")] if option else None
+
+
 def connection():
     """LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY, else the local server started by `warta labelstudio start`."""
     from annotation.client import Connection
@@ -242,7 +246,7 @@ def push(store: Path, version: str | None, title: str, batch_size: int, targets:
     from annotation.schema import load_schema
 
     release = Store(store).release(version)
-    schema = load_schema(targets=[t.strip() for t in targets.split(",")] if targets else None)
+    schema = load_schema(targets=_targets(targets))
     pusher = Pusher(connection(), schema, state_dir=store, full_sync=full_sync)
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task(f"push {release.version}", total=release.manifest["rows"])
@@ -265,15 +269,21 @@ def push(store: Path, version: str | None, title: str, batch_size: int, targets:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Annotation snapshot folder.")
 @click.option("--from-export", "export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read a Label Studio JSON export file instead of asking the server.")
+@click.option("--targets", help="With --from-export: the comma-separated stance targets the project was pushed with "
+              "(a server pull reads them from the project).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def pull(title: str, out: Path, export_file: Path | None, as_json: bool) -> None:
+def pull(title: str, out: Path, export_file: Path | None, targets: str | None, as_json: bool) -> None:
     """Fetch every annotation of a project into a new versioned snapshot (none if nothing changed).
 
-    Uses Label Studio's snapshot export. Annotators are replaced by stable salted pseudonyms.
+    Uses Label Studio's snapshot export. Annotators are replaced by stable salted pseudonyms. The
+    snapshot records the project's stance targets, which `warta export` then uses.
     """
     from annotation.pull import pull as pull_annotations
 
-    run = pull_annotations(connection() if export_file is None else None, title, out, export_file=export_file)
+    if targets is not None and export_file is None:
+        raise click.UsageError("--targets goes with --from-export; a server pull reads the targets from the project")
+    run = pull_annotations(connection() if export_file is None else None, title, out, export_file=export_file,
+                           targets=_targets(targets))
     if as_json:
         click.echo(json.dumps({"message": run.message, "counts": run.counts}, indent=2))
     else:
@@ -291,9 +301,8 @@ def load_reference(store: Path, title: str, version: str | None) -> None:
     Only tasks nobody has annotated get them, so people's work is never mixed with the reference.
     """
     from annotation.reference import load_reference_into
-    from annotation.schema import load_schema
 
-    result = load_reference_into(connection(), title, Store(store).release(version), load_schema())
+    result = load_reference_into(connection(), title, Store(store).release(version))
     for name, reason in sorted(result.skipped.items()):
         click.echo(f"skipped {name}: {reason}", err=True)
     click.echo(f"loaded reference annotations for {len(result.loaded)} article(s)")
@@ -326,6 +335,8 @@ def export(articles: Path, annotations: Path, out: Path, articles_version: str |
                        for name, splits in result.rows.items())
     reconciliation = ", ".join(f"{v} {k}" for k, v in result.validation.reconciliation().items())
     click.echo(f"wrote {out} ({counts})")
+    if result.stance_targets != load_schema().stance_targets:
+        click.echo(f"stance targets (as the snapshot records them): {', '.join(result.stance_targets)}")
     click.echo(f"reconciliation: {reconciliation}")
     if result.validation.rejections:
         click.echo(f"{len(result.validation.rejections)} rejected item(s): see {out}/quality/rejections.jsonl", err=True)

@@ -71,8 +71,7 @@ def test_a_reference_annotation_committed_before_a_500_is_not_created_twice(labe
     Pusher(Connection(labelstudio.url, labelstudio.token), load_schema()).push(release, title)
     rule = lambda method, path, n: "fail-after" if method == "POST" and path.rstrip("/").endswith("/annotations") and n == 1 else "pass"
     with FaultProxy(labelstudio.url, rule) as proxy:
-        loaded = load_reference_into(Connection(proxy.url, labelstudio.token, retries=2, backoff=0.05), title, release,
-                                     load_schema())
+        loaded = load_reference_into(Connection(proxy.url, labelstudio.token, retries=2, backoff=0.05), title, release)
         assert proxy.injected["fail-after"] == 5  # every task's first create was committed, then answered 500
     assert len(loaded.loaded) == 5
     project = Pusher(Connection(labelstudio.url, labelstudio.token), load_schema()).find_project(title)

@@ -28,9 +28,9 @@ def test_reference_annotations_round_trip_into_the_dataset(labelstudio, tmp_path
     person = connection.client().users.create(username=f"p{uuid.uuid4().hex[:6]}", email=f"{uuid.uuid4().hex[:6]}@example.org")
     connection.client().annotations.create(id=person_task.id, completed_by=person.id, result=[])
 
-    first = load_reference_into(connection, title, release, schema)
+    first = load_reference_into(connection, title, release)
     assert len(first.loaded) == 4 and list(first.skipped.values()) == ["already annotated by a person"]
-    again = load_reference_into(connection, title, release, schema)
+    again = load_reference_into(connection, title, release)
     assert again.loaded == [] and sorted(set(again.skipped.values())) == [
         "already annotated by a person", "already has the reference annotation"]
 
@@ -65,7 +65,7 @@ def test_export_keeps_gold_on_the_text_that_was_annotated(labelstudio, tmp_path)
     first = normalize_folder(seeds, tmp_path / "articles").release
     title = f"drift {uuid.uuid4().hex[:8]}"
     Pusher(connection, schema).push(first, title)
-    assert len(load_reference_into(connection, title, first, schema).loaded) == 5
+    assert len(load_reference_into(connection, title, first).loaded) == 5
     pull(connection, title, tmp_path / "annotations")
 
     name, reference = sorted(load_reference().items())[0]
