@@ -202,6 +202,8 @@ def _vote_reason(votes: tuple[tuple[str, str], ...], quorum: float) -> str:
 def _spans_by_quorum(
     article: str, group: list[Judgement], quorum: float
 ) -> tuple[dict[SpanKey, tuple[str, ...]], list[Conflict]]:
+    """A span is gold when more than `quorum` of the annotators who voted on its place marked it; an
+    annotator whose span items there were rejected did not vote (their answer there is unknown)."""
     markers: dict[SpanKey, list[str]] = defaultdict(list)
     for judgement in group:
         for key in sorted(set(map(_key, judgement.spans))):
@@ -209,10 +211,13 @@ def _spans_by_quorum(
     accepted: dict[SpanKey, tuple[str, ...]] = {}
     below: list[Conflict] = []
     for key, names in sorted(markers.items()):
-        if len(names) > quorum * len(group):
+        voters = sum(1 for j in group if j.annotator in names or j.votes_against(key[0], key[1]))
+        if len(names) > quorum * voters:
             accepted[key] = tuple(names)
         else:
-            reason = f"marked by {len(names)} of {len(group)} annotators; gold needs more than {quorum:.0%}"
+            abstained = len(group) - voters
+            reason = (f"marked by {len(names)} of {voters} annotators; gold needs more than {quorum:.0%}"
+                      + (f" ({abstained} not counted: their span items there were rejected)" if abstained else ""))
             below.append(Conflict(SPAN_BELOW_QUORUM, article, reason, span=_span(key), annotators=tuple(names)))
     return accepted, below
 

@@ -113,6 +113,8 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
         units = utf16_to_python(text)
         found: dict[Span, str] = {}
         stance: dict[str, str] = {}
+        rejected_at: list[tuple[int, int]] = []
+        unplaced = 0
         items = json.loads(row["result"])
         if not isinstance(items, list):
             counts["rejected_annotations"] += 1
@@ -144,8 +146,15 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
             except (ValueError, UnknownNameError) as error:
                 counts["items_rejected"] += 1
                 result.rejections.append(Rejection(**base, reason=str(error), item=described))
+                if _is_span_item(item):
+                    place = _claimed_place(item, text)
+                    if place is None:
+                        unplaced += 1
+                    else:
+                        rejected_at.append(place)
         spans, overlaps = _drop_conflicting_overlaps(sorted(found))
         rejected = {s for pair in overlaps for s in pair}
+        rejected_at.extend((s.start, s.end) for s in sorted(rejected))
         counts["items_rejected"] += len(rejected)
         for a, b in overlaps:
             result.rejections.append(Rejection(**base, reason=f"overlapping spans of different labels: "
@@ -154,8 +163,23 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
             counts["spans_" + found[span]] += 1
         counts["converted_annotations"] += 1
         result.judgements.append(Judgement(row["article_id"], row["annotator"], tuple(spans), stance, row["ground_truth"],
-                                           row["annotation_id"]))
+                                           row["annotation_id"], tuple(rejected_at), unplaced))
     return result
+
+
+def _is_span_item(item: object) -> bool:
+    return isinstance(item, dict) and (item.get("from_name") == ENTITY_CONTROL_NAME or item.get("type") == "labels")
+
+
+def _claimed_place(item: dict, text: str) -> tuple[int, int] | None:
+    """Where a rejected span item points, if its offsets are in the text and agree with its own surface text."""
+    value = item.get("value")
+    if not isinstance(value, dict):
+        return None
+    start, end, surface = value.get("start"), value.get("end"), value.get("text")
+    if type(start) is not int or type(end) is not int or not 0 <= start < end <= len(text):
+        return None
+    return (start, end) if surface is None or text[start:end] == surface else None
 
 
 def _drop_conflicting_overlaps(spans: list[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:

@@ -146,6 +146,24 @@ def test_disagreeing_ground_truths_give_no_gold() -> None:
     assert "Rusia" in conflict.reason and "spans" not in conflict.reason
 
 
+def test_an_annotator_whose_span_items_were_rejected_does_not_vote_there() -> None:
+    """ana marks PER 0-5 and GPE 30-35; budi's items at 0-5 were rejected (place known), citra's all of unknown place:
+    at 0-5 only ana voted (1 of 1); at 30-35 budi's silence is a vote (1 of 2, not more than half)."""
+    group = (
+        judge("r1", "ana", (per(0, 5), gpe(30, 35)), {}),
+        dataclasses.replace(judge("r1", "budi", (), {}), rejected_at=((0, 5),)),
+        dataclasses.replace(judge("r1", "citra", (), {}), rejected_unplaced=2),
+    )
+    result = adjudicate(group, TARGETS)
+    assert result.gold["r1"].spans == (per(0, 5),)
+    (below,) = [c for c in result.conflicts if c.kind == SPAN_BELOW_QUORUM]
+    assert below.span == gpe(30, 35)
+    assert below.reason == ("marked by 1 of 2 annotators; gold needs more than 50% "
+                            "(1 not counted: their span items there were rejected)")
+    counted = adjudicate([dataclasses.replace(j, rejected_at=(), rejected_unplaced=0) for j in group], TARGETS)
+    assert counted.gold["r1"].spans == ()
+
+
 def test_single_annotator_is_gold_and_flagged() -> None:
     result = adjudicate(JUDGEMENTS, TARGETS)
     assert result.gold["a5"].source == "single"

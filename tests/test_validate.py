@@ -116,3 +116,19 @@ def test_a_result_that_is_not_a_list_rejects_its_annotation_only():
     result = validate([bad, good], {sha256_hex(TEXT): TEXT}, SCHEMA)
     assert [j.annotation_id for j in result.judgements] == [1]
     assert result.counts["rejected_annotations"] == 1 and "not a list" in result.rejections[0].reason
+
+
+def test_rejected_span_items_record_where_the_annotators_answer_is_unknown():
+    biden, kremlin = TEXT.index("Joe Biden"), TEXT.index("Kremlin")
+    stance = {"from_name": "stance_mars", "to_name": "text", "type": "choices", "value": {"choices": ["NONE"]}}
+    placed = run([region(kremlin, kremlin + 7, "ORGANISATION", "Kremlin"), region(biden, biden + 9, "PER", "Joe Biden"),
+                  region(biden + 4, biden + 9, "ORG", "Biden"), stance]).judgements[0]
+    assert placed.rejected_at == ((kremlin, kremlin + 7), (biden, biden + 9), (biden + 4, biden + 9))
+    assert placed.rejected_unplaced == 0
+    assert not placed.votes_against(kremlin, kremlin + 7) and not placed.votes_against(biden + 4, biden + 6)
+    assert placed.votes_against(0, 8)
+    unplaced = run([region(0, 8, "PER", "Tidak ada"), region(200, 210, "PER", None)]).judgements[0]
+    assert (unplaced.rejected_at, unplaced.rejected_unplaced) == ((), 2)
+    assert not unplaced.votes_against(0, 8)
+    clean = run([region(biden, biden + 9, "PER", "Joe Biden"), stance]).judgements[0]
+    assert (clean.rejected_at, clean.rejected_unplaced) == ((), 0) and clean.votes_against(0, 8)
