@@ -17,7 +17,8 @@ A run has two parts:
    - `logs/`: datatrove's task logs, stats and completion markers.
 2. `publish_shards(source, work_dir, out)`: puts the shards' rows in source_file order (the ledgers say
    which task holds each article, so this is Arrow slicing, not a merge of Python rows), feeds their
-   band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters, and writes the
+   band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters (a second readable
+   file the sidecar gives an earlier one's URL is left out here, as the local engine does), and writes the
    release through `dataset.pipeline.write_release`, the code the local engine uses. The release is
    the local engine's, byte for byte (same rows, same order, same files, same manifest).
 
@@ -64,7 +65,7 @@ import pyarrow.parquet as pq
 from .dedup import PENDING, NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
-from .reading import DEFAULT_MAX_BYTES, RejectedInput, discover, load_sidecars
+from .reading import DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import COLUMNS_BEFORE_DEDUP
 from .store import Store
 
@@ -307,6 +308,21 @@ def _interleave(window: list[tuple[str, int]], shards: dict[int, _Shard]) -> pa.
     return table
 
 
+def _windows(accepted: list[tuple[str, int, bool]], size: int) -> Iterator[list[tuple[str, int, bool]]]:
+    """Consecutive runs of `accepted` holding `size` kept articles each (and the left-out ones among them),
+    so the release's batches, and so its row groups, are the default engine's."""
+    window: list[tuple[str, int, bool]] = []
+    kept = 0
+    for item in accepted:
+        window.append(item)
+        kept += item[2]
+        if kept == size:
+            yield window
+            window, kept = [], 0
+    if window:
+        yield window
+
+
 def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, version: str | None = None,
                    pattern: str = "*.txt", run: Callable[[], None] | None = None) -> NormalizeRun:
     """Merge a finished datatrove run in `work_dir` into the next release of the store at `out`.
@@ -321,7 +337,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     warnings: list[dict] = []
     inputs = InputList()
     index = NearDuplicateIndex()
-    accepted: list[tuple[str, int]] = []  # (source_file, rank) of each article, in release order
+    accepted: list[tuple[str, int, bool]] = []  # (source_file, rank, kept) of each task's article, in release order
 
     def batches() -> Iterator[pa.RecordBatch]:
         if run is not None:
@@ -340,9 +356,14 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
                 f"{' (first: ' + missing[0] + ')' if missing else ''}, {len(extra)} result(s) for no current input"
                 f"{' (first: ' + extra[0] + ')' if extra else ''}, {len(done) - len(set(done))} repeated; "
                 "wait for every task to finish, or re-run the pipeline on the current input")
+        claims = UrlClaims(sidecar)
         for entry in entries:
             stats.documents += 1
             name = entry["source_file"]
+            duplicate = None if "code" in entry else claims.refuse(name, sidecar.entries.get(name, NO_SIDECAR).url)
+            if duplicate is not None:  # its task wrote its row: it is read from the shard and left out
+                entry = {**entry, "code": duplicate.code, "reason": duplicate.message}
+                accepted.append((name, entry["rank"], False))
             if "code" in entry:
                 rejected.append({"source_file": name, "code": entry["code"], "reason": entry["reason"]})
                 stats.rejected[entry["code"]] += 1
@@ -352,12 +373,16 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
             inputs.append((name, entry["sha256"], entry["bytes"]))
-            accepted.append((name, entry["rank"]))
+            accepted.append((name, entry["rank"], True))
         paths = sorted((work / SHARDS).glob("*.parquet"))
         share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard
         shards = {int(path.stem): _Shard(path, share) for path in paths}
-        for start in range(0, len(accepted), BATCH_ROWS):
-            table = _interleave(accepted[start : start + BATCH_ROWS], shards)
+        for window in _windows(accepted, BATCH_ROWS):
+            table = _interleave([(name, rank) for name, rank, _ in window], shards)
+            if not all(kept for _, _, kept in window):
+                table = table.filter(pa.array([kept for _, _, kept in window]))
+                if not table.num_rows:
+                    continue
             ids = table.column("id").to_pylist()
             if "band_keys" in table.column_names:
                 keys = pc.list_flatten(table.column("band_keys")).to_numpy()

@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from . import __version__
 from .dedup import NearDuplicateIndex
-from .normalize import NormalizeStats, normalize_stream, rarer_collections
-from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, discover, load_sidecars
+from .normalize import NormalizeResult, NormalizeStats, normalize_stream, rarer_collections
+from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, record_batch
 from .store import INPUTS, Release, Store, write_jsonl, write_parquet
 
@@ -131,8 +131,12 @@ def normalize_folder(
             on_document(item.source_file)
         return item
 
+    claims = UrlClaims(sidecar)
+
     def articles() -> Iterator[Article]:
         for item, result in normalize_stream(discover(source, pattern, sidecar), document_of, max_bytes):
+            if isinstance(result, NormalizeResult):
+                result = claims.refuse(item.source_file, result.article.url) or result
             if result is None or isinstance(result, RejectedInput):
                 name, error = item if result is None else (item.source_file, result)
                 rejected.append({"source_file": name, "code": error.code, "reason": error.message})

@@ -107,14 +107,14 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
     Pass the `load_sidecars(root)` a caller already has, so the tree is not searched for them twice.
     `share=(rank, tasks)` gives one task's share only: the listing's path i goes to task i % tasks, and
     only that share is opened or `stat`ed (every task of a cluster run lists the whole tree; each
-    statting every file cost O(tasks x files) system calls). A path whose sidecar URL another path
-    also has is looked at by every task, so all agree which of the two is first."""
+    statting every file cost O(tasks x files) system calls). Two files the sidecar gives one URL are
+    both listed: which one keeps the URL is decided after reading (`UrlClaims`), so that an unreadable
+    first one does not cost the other its place."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
     real_root = os.path.realpath(root)
-    first_with_url: dict[str, str] = {}  # only for the URLs the sidecars share, usually none
     rank, tasks = share if share is not None else (0, 1)
     if not 0 <= rank < tasks:
         raise ValueError(f"share {share}: the rank must be at least 0 and below the number of tasks")
@@ -123,35 +123,24 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
         if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
             continue
         position += 1
-        mine = position % tasks == rank
-        entry = sidecar.entries.get(relative, NO_SIDECAR)
-        if not mine and entry.url not in sidecar.shared_urls:
+        if position % tasks != rank:
             continue
         if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
-            if mine:
-                yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
+            yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
         if maybe_link and not _inside(root, path, real_root):
-            if mine:
-                yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
+            yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
             continue
         try:
             status = path.stat()
         except OSError as error:  # a dangling or looping link, or a file removed since the listing
-            if mine:
-                yield relative, RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})")
+            yield relative, RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})")
             continue
         if not stat.S_ISREG(status.st_mode):
-            if mine and not stat.S_ISDIR(status.st_mode):  # a link to a folder is a folder: not listed, as rglob
+            if not stat.S_ISDIR(status.st_mode):  # a link to a folder is a folder: not listed, as rglob
                 yield relative, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
             continue
-        if entry.url in sidecar.shared_urls and first_with_url.setdefault(entry.url, relative) != relative:
-            if mine:
-                yield relative, RejectedInput("duplicate_url", f"the sidecar gives it the URL of {first_with_url[entry.url]} "
-                                              f"({entry.url}); an article's id comes from its URL, so only the first is kept")
-            continue
-        if mine:
-            yield RawDocument(relative, path, status.st_size, entry)
+        yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, NO_SIDECAR))
 
 
 def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
@@ -243,6 +232,27 @@ class Sidecar:
     entries: dict[str, SidecarEntry]
     problems: list[str]
     shared_urls: frozenset[str] = frozenset()  # URLs the sidecars give to more than one file
+
+
+class UrlClaims:
+    """The first readable input of each URL the sidecars give to more than one file: an article's id comes
+    from its URL, so a second file under it would be a second row with the same id.
+
+    Ask in the inputs' listing order, for accepted articles only; then every engine keeps the same file."""
+
+    def __init__(self, sidecar: Sidecar):
+        self.shared = sidecar.shared_urls
+        self.first: dict[str, str] = {}  # only for the shared URLs, usually none
+
+    def refuse(self, source_file: str, url: str | None) -> RejectedInput | None:
+        """None when `source_file` keeps `url`; else why it is rejected."""
+        if url not in self.shared:
+            return None
+        first = self.first.setdefault(url, source_file)
+        if first == source_file:
+            return None
+        return RejectedInput("duplicate_url", f"the sidecar gives it the URL of {first} ({url}); an article's id "
+                                              "comes from its URL, so only the first readable file is kept")
 
 
 def _parse_published(value: str) -> datetime:

@@ -235,6 +235,33 @@ def test_a_url_the_sidecar_gives_twice_keeps_the_first_file_and_rejects_the_othe
     assert names[0] in rejected[names[3]]["reason"]
 
 
+@pytest.mark.parametrize("engine", ["default", "datatrove"])
+def test_a_url_whose_first_file_is_rejected_goes_to_the_next_readable_one(dumps, tmp_path, engine):
+    """A re-scrape of a page that came back empty the first time: the good copy must keep the URL."""
+    names = sorted(p.name for p in dumps.glob("*.txt"))
+    (dumps / "000_empty.txt").write_bytes(b"")
+    (dumps / "001_binary.txt").write_bytes(b"\x00\x01PNG" * 50)
+    (dumps / "metadata.csv").write_text(
+        "source_file,url\n000_empty.txt,https://example.id/berita/1\n001_binary.txt,https://example.id/berita/1\n"
+        f"{names[2]},https://example.id/berita/1\n{names[4]},https://example.id/berita/1\n")
+    if engine == "datatrove":
+        pytest.importorskip("datatrove")
+        from dataset import engines
+
+        run = engines.normalize_folder_datatrove(dumps, tmp_path / "store", tasks=3, workers=1)
+    else:
+        run = normalize_folder(dumps, tmp_path / "store")
+    rows = run.release.read().to_pylist()
+    assert {r["source_file"]: r["url"] for r in rows if r["url"]} == {names[2]: "https://example.id/berita/1"}
+    assert len(rows) == 4 and len({r["id"] for r in rows}) == 4
+    rejected = rejected_by_file(run)
+    assert {name: r["code"] for name, r in rejected.items()} == {
+        "000_empty.txt": "empty", "001_binary.txt": "binary", names[4]: "duplicate_url"}
+    assert names[2] in rejected[names[4]]["reason"]
+    assert [entry["source_file"] for entry in run.release.inputs()] == names[:4]
+    assert run.stats.articles == 4 and run.stats.rejected == {"empty": 1, "binary": 1, "duplicate_url": 1}
+
+
 def test_an_unexpected_failure_on_one_file_is_named_and_the_batch_goes_on(dumps, tmp_path, monkeypatch):
     from dataset import normalize
 

@@ -53,14 +53,18 @@ def corpus(tmp_path_factory) -> Path:
                                     .encode("cp1252"))
     (root / "secret.txt").write_text((SEEDS / "004_826b45a90dec8776.txt").read_text(encoding="utf-8"))
     os.symlink(root / "secret.txt", bad / "link.txt")
-    first = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))[0]
+    listed = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))
+    shared = [{"source_file": name, "url": "https://example.id/dup"} for name in (listed[1], DUPLICATE, "zz-bad/empty.txt")]
+    assert listed[150] == DUPLICATE
     (folder / "metadata.jsonl").write_text(
-        json.dumps({"source_file": first, "url": "https://example.id/a", "outlet": "Kompas"}) + "\n"
+        json.dumps({"source_file": listed[0], "url": "https://example.id/a", "outlet": "Kompas"}) + "\n"
+        + "".join(json.dumps(row) + "\n" for row in shared)
         + json.dumps({"source_file": "../secret.txt"}) + "\nnot json\n")
     return folder
 
 
 MAX_BYTES = 1024 * 1024  # so huge.txt (1.5 MB) is too large
+DUPLICATE = "0000/00000150.txt"  # the sidecar gives it the URL of an earlier article: read by its task, left out by publish
 
 
 def test_seeds_give_the_same_release(tmp_path):
@@ -80,13 +84,15 @@ def test_synthetic_corpus_and_bad_inputs_give_the_same_release(corpus, tmp_path)
     assert len({r["dup_cluster"] for r in rows}) < len(rows)  # the planted near-duplicates were clustered
     assert {r["source_file"]: r["code"] for r in datatrove.rejected} == {
         "zz-bad/empty.txt": "empty", "zz-bad/blank.txt": "empty", "zz-bad/binary.txt": "binary",
-        "zz-bad/boilerplate.txt": "no_article", "zz-bad/huge.txt": "too_large", "zz-bad/link.txt": "outside_input"}
+        "zz-bad/boilerplate.txt": "no_article", "zz-bad/huge.txt": "too_large", "zz-bad/link.txt": "outside_input",
+        DUPLICATE: "duplicate_url"}
     assert any("decoded as cp1252" in w["warning"] for w in datatrove.warnings)
     assert any(w["source_file"] is None and "../secret.txt" in w["warning"] for w in datatrove.warnings)
-    # every rank reported its share of the rejections in its own ledger
+    # every rank reported its share of the rejections in its own ledger; the duplicate URL is publish's to find
     work = tmp_path / "datatrove" / engines.WORK_DIR
     ledger = [json.loads(line) for path in sorted((work / "ledger").glob("*.jsonl")) for line in path.open()]
-    assert sorted(e["source_file"] for e in ledger if "code" in e) == sorted(r["source_file"] for r in datatrove.rejected)
+    assert sorted(e["source_file"] for e in ledger if "code" in e) == sorted(
+        r["source_file"] for r in datatrove.rejected if r["code"] != "duplicate_url")
     # ...and the same store published by the other engine is "no change"
     again = normalize_folder_datatrove(corpus, tmp_path / "local", max_bytes=MAX_BYTES, tasks=2, workers=1)
     assert again.release is None and again.message.startswith("no change since v1.0.0")
@@ -196,7 +202,7 @@ def test_cli_engines_print_the_same_summary(corpus, tmp_path):
         assert result.exit_code == 0, result.output
         outputs.append(json.loads(result.stdout))
     assert outputs[0] == outputs[1]
-    assert len(outputs[0]["rejected"]) == 6 and outputs[0]["message"] == "wrote v1.0.0 (301 rows)"
+    assert len(outputs[0]["rejected"]) == 7 and outputs[0]["message"] == "wrote v1.0.0 (300 rows)"  # 300 + latin.txt - DUPLICATE
     result = runner.invoke(cli, ["normalize", str(SEEDS), "--out", str(tmp_path / "x"), "--tasks", "2"])
     assert result.exit_code == 2 and "--engine datatrove only" in result.output
 
