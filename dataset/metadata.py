@@ -200,6 +200,27 @@ PLACE_TOKEN = re.compile(r"^(?:[A-Z][\w.'’]*|D\.C\.?|\d+)$")
 
 
 # the outlet in brackets after the place (and before any wire it credits): `Jakarta (ANTARA/Reuters)`
+# Places an outlet-less dateline names in mixed case (detik's `Jakarta - `): a capitalised head that is
+# not one of them (`Presiden Joko Widodo - yang ...`) is a name, not a dateline. Capitals of the
+# provinces, large cities, and the world's capitals and news cities as Indonesian outlets spell them.
+DATELINE_PLACES = frozenset(place.casefold() for place in (
+    "Jakarta", "Bandung", "Surabaya", "Semarang", "Yogyakarta", "Medan", "Makassar", "Palembang", "Denpasar", "Bogor",
+    "Depok", "Tangerang", "Tangerang Selatan", "Bekasi", "Malang", "Solo", "Surakarta", "Padang", "Pekanbaru", "Batam",
+    "Banda Aceh", "Pontianak", "Balikpapan", "Samarinda", "Banjarmasin", "Palangka Raya", "Manado", "Kupang", "Mataram",
+    "Ambon", "Jayapura", "Kendari", "Palu", "Gorontalo", "Mamuju", "Jambi", "Bengkulu", "Bandar Lampung", "Pangkalpinang",
+    "Tanjungpinang", "Serang", "Sofifi", "Ternate", "Manokwari", "Sorong", "Merauke", "Tarakan", "Tanjung Selor",
+    "Cirebon", "Tasikmalaya", "Sukabumi", "Kediri", "Jember", "Banyuwangi", "Sleman", "Bantul", "Magelang", "Tegal",
+    "Pekalongan", "Purwokerto", "Cilacap", "Madiun", "Sidoarjo", "Gresik", "Mojokerto", "Probolinggo", "Pasuruan", "Garut",
+    "Karawang", "Purwakarta", "Cianjur", "Cikarang", "Lampung", "Bali", "Badung", "Gianyar", "Nusa Dua", "Labuan Bajo",
+    "Lombok", "Nusantara", "Washington", "Washington DC", "D.C.", "DC", "New York", "Moskow", "Moscow", "Kiev", "Kyiv",
+    "Kharkiv", "Beijing", "Shanghai", "Hong Kong", "Taipei", "Tokyo", "Seoul", "Pyongyang", "Singapura", "Kuala Lumpur",
+    "Bangkok", "Manila", "Hanoi", "Phnom Penh", "Yangon", "Naypyidaw", "Dili", "Canberra", "Sydney", "Wellington",
+    "London", "Paris", "Berlin", "Brussel", "Brussels", "Jenewa", "Geneva", "Wina", "Roma", "Madrid", "Lisbon", "Den Haag",
+    "Amsterdam", "Warsawa", "Minsk", "Helsinki", "Stockholm", "Oslo", "Kopenhagen", "Ankara", "Istanbul", "Teheran",
+    "Riyadh", "Jeddah", "Mekkah", "Madinah", "Doha", "Dubai", "Abu Dhabi", "Kairo", "Yerusalem", "Tel Aviv", "Gaza",
+    "Beirut", "Damaskus", "Baghdad", "Kabul", "Islamabad", "New Delhi", "Dhaka", "Colombo", "Ottawa", "Havana",
+    "Mexico City", "Brasilia", "Buenos Aires", "Santiago", "Johannesburg", "Nairobi", "Davos", "Vatikan", "Glasgow",
+))
 BRACKETED_OUTLET = re.compile(r"^(?P<place>[^()]*?)\s*\((?P<outlet>[^()/]+)(?:/[^()]*)?\)$")
 
 
@@ -223,7 +244,8 @@ def could_be_dateline(paragraph: str) -> bool:
 
 
 def parse_dateline(paragraph: str) -> Dateline | None:
-    """`MOSCOW, KOMPAS.com - `, `Bisnis.com, JAKARTA - `, `Jakarta, CNN Indonesia -- `, `JAKARTA - ` at a paragraph's start."""
+    """`MOSCOW, KOMPAS.com - `, `Bisnis.com, JAKARTA - `, `Jakarta, CNN Indonesia -- `, `JAKARTA - `, `Jakarta - ` (a
+    known place: `DATELINE_PLACES`) at a paragraph's start."""
     match = DATELINE.match(paragraph) if could_be_dateline(paragraph) else None
     if not match:
         return None
@@ -246,7 +268,8 @@ def parse_dateline(paragraph: str) -> Dateline | None:
             return None
         places.append(part)
     place = ", ".join(places) or None
-    if outlet is None and not (place and place.upper() == place and any(c.isalpha() for c in place)):
+    if outlet is None and not (place and (place.upper() == place and any(c.isalpha() for c in place)
+                                          or all(p.casefold() in DATELINE_PLACES for p in places))):
         return None
     return Dateline(prefix=match.group(0), place=place, outlet=outlet)
 

@@ -124,6 +124,7 @@ def analyse(text: str) -> Page:
     mark_line_rules(page)
     mark_duplicates(page)
     body_start = find_body_start(page)
+    mark_menu(page, body_start)
     mark_header(page, body_start)
     mark_tail(page, body_start)
     strip_inline_read_more(page)
@@ -151,9 +152,56 @@ def mark_duplicates(page: Page) -> None:
         previous = line
 
 
+MENU_RUN = 5  # short lines in a row that make a site menu
+MENU_ITEM_WORDS = 3
+
+
+def mark_menu(page: Page, body_start: int) -> None:
+    """A run of MENU_RUN or more short kept lines (`News`, `Luar Negeri`, ...) above the body is the site's
+    menu, not a title and subtitles; lines other rules removed do not break a run."""
+    run: list[Line] = []
+    for line in page.lines[:body_start]:
+        if line.rule is not None:
+            continue
+        if line.text.count(" ") < MENU_ITEM_WORDS and not line.text.endswith(SENTENCE_END):
+            run.append(line)
+            continue
+        _menu(run)
+        run = []
+    _menu(run)
+
+
+def _menu(run: list[Line]) -> None:
+    if len(run) >= MENU_RUN:
+        for line in run:
+            line.rule = "navigation"
+
+
 def find_body_start(page: Page) -> int:
-    """Index of the first body line: the dateline paragraph, else the first paragraph-shaped line."""
-    candidates = [i for i, line in enumerate(page.lines) if line.rule is None][:HEADER_SEARCH]
+    """Index of the first body line: the dateline paragraph, else the first paragraph-shaped line, among the
+    first HEADER_SEARCH kept lines; when none of those is either (a site menu longer than that), among the
+    kept lines up to the HEADER_SEARCH-th of MENU_ITEM_WORDS words or more."""
+    kept = [i for i, line in enumerate(page.lines) if line.rule is None]
+    start = _body_start_among(page, kept[:HEADER_SEARCH])
+    if start is None and len(kept) > HEADER_SEARCH:
+        start = _body_start_among(page, _past_short_lines(page, kept))
+    if start is None:
+        return kept[0] if kept else len(page.lines)
+    return start
+
+
+def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
+    candidates, budget = [], HEADER_SEARCH
+    for i in kept:
+        if page.lines[i].text.count(" ") >= MENU_ITEM_WORDS:
+            if not budget:
+                break
+            budget -= 1
+        candidates.append(i)
+    return candidates
+
+
+def _body_start_among(page: Page, candidates: list[int]) -> int | None:
     for i in candidates:
         dateline = parse_dateline(page.lines[i].text)
         if dateline is not None:
@@ -165,7 +213,7 @@ def find_body_start(page: Page) -> int:
     for i in candidates:
         if is_paragraph_shaped(page.lines[i].text):
             return i
-    return candidates[0] if candidates else len(page.lines)
+    return None
 
 
 def mark_header(page: Page, body_start: int) -> None:

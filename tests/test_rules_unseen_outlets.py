@@ -47,6 +47,8 @@ def test_furniture_lines_are_recognised(line, rule):
     [
         BODY,
         "Upaya NATO untuk Ukraina",
+        "Suhu > 30 derajat",
+        "Rusia > Ukraina soal jumlah tentara, kata dia.",
         "Menurut dia, kebijakan itu akan diumumkan pekan depan.",
         "Jokowi mengatakan pembangunan akan dilanjutkan pada 2022, kata juru bicara Istana (30/12/2021).",
         "Google News dan layanan lain kini menampilkan berita dari ratusan media di Indonesia, yang menurut para peneliti "
@@ -67,6 +69,10 @@ def test_article_lines_are_not_furniture(line):
         ("SURABAYA, KOMPAS.com — " + BODY, "SURABAYA", "Kompas.com"),
         ("BALIKPAPAN – " + BODY, "BALIKPAPAN", None),
         ("Liputan6.com, Washington D.C - " + BODY, "Washington D.C", "Liputan6.com"),
+        ("Jakarta - " + BODY, "Jakarta", None),  # detik: a known place in mixed case, no outlet
+        ("Moskow - " + BODY, "Moskow", None),
+        ("Washington, D.C. - " + BODY, "Washington, D.C.", None),
+        ("Banda Aceh - " + BODY, "Banda Aceh", None),
     ],
 )
 def test_datelines_of_other_outlets(paragraph, place, outlet):
@@ -78,7 +84,9 @@ def test_datelines_of_other_outlets(paragraph, place, outlet):
 
 @pytest.mark.parametrize(
     "paragraph",
-    ["Presiden Joko Widodo - yang baru tiba - meresmikan jembatan.", "Harga naik 5 - 10 persen pekan ini.", BODY],
+    ["Presiden Joko Widodo - yang baru tiba - meresmikan jembatan.", "Harga naik 5 - 10 persen pekan ini.", BODY,
+     "Biden - Putin bertemu lewat video selama dua jam pada Selasa malam waktu Washington.",
+     "Jakarta Selatan Raya - nama sebuah toko - dibuka kembali pada Senin."],
 )
 def test_sentences_with_dashes_are_not_datelines(paragraph):
     assert parse_dateline(paragraph) is None
@@ -189,6 +197,9 @@ def test_unseen_outlet_page_end_to_end():
     "line,rule",
     [
         ("BACA HALAMAN BERIKUTNYA", "navigation"),
+        ("Home > Internasional", "navigation"),
+        ("Beranda › News › Internasional", "navigation"),
+        ("detikNews » Internasional » Amerika Serikat", "navigation"),
         ("Pilihan Editor: Jokowi Resmikan Jembatan", "read_more"),
         ("Presiden meresmikan jembatan. (ANTARA FOTO/Hafidz Mubarak)", "caption"),
     ],
@@ -256,3 +267,41 @@ def test_indonesian_outlets_and_the_neighbourhood_unit_in_credits():
         "CNBC Indonesia", "CNN Indonesia"]
     assert credited_sources("Menurut RT setempat, banjir datang malam hari. Laporan RT 05/RW 02 menyebut hal sama.") == []
     assert credited_sources("Dilansir RT, Moskow menolak tuduhan itu.") == ["RT"]
+
+
+MENU = ["detikNews", "News", "Internasional", "Ekonomi", "Olahraga", "Luar Negeri", "Otomotif", "Teknologi", "Hiburan",
+        "Gaya Hidup", "Kesehatan", "Travel", "Kuliner", "Indeks", "Pemilu", "Hukum", "Politik"]
+DETIK_BODY = [
+    "Jakarta - Presiden Amerika Serikat (AS) Joe Biden dan Presiden Rusia Vladimir Putin berbicara lewat video selama "
+    "dua jam pada Selasa (7/12) waktu setempat, membahas situasi di perbatasan Ukraina.",
+    "Gedung Putih menyebut Biden menyampaikan kekhawatiran AS dan sekutu Eropa soal penumpukan pasukan Rusia di sekitar "
+    "Ukraina, dan mengancam sanksi ekonomi yang kuat.",
+    "Ada tiga hal yang dibahas:",
+    "Pasukan",
+    "Sanksi",
+    "Gas",
+    "Energi",
+    "Diplomasi",
+    "Kremlin menyatakan Putin meminta jaminan hukum bahwa NATO tidak akan memperluas keanggotaannya ke arah timur.",
+]
+
+
+def test_a_detik_page_with_a_long_menu_a_breadcrumb_and_a_mixed_case_dateline():
+    """A site menu longer than HEADER_SEARCH pushed the dateline out of reach and gave `Luar Negeri` as the title."""
+    page = "\n".join(MENU + ["Home > Internasional", "Biden dan Putin Bicara Lewat Video Selama Dua Jam",
+                             "Tim detikNews - detikNews", "Rabu, 08 Des 2021 07:15 WIB", *DETIK_BODY])
+    article = normalize_text(page, "detik.txt", "0" * 64, None).article
+    assert article.title == "Biden dan Putin Bicara Lewat Video Selama Dua Jam"
+    assert article.dateline_place == "Jakarta"
+    assert article.published_at.isoformat() == "2021-12-08T07:15:00+07:00"
+    assert article.text.split("\n\n") == [DETIK_BODY[0].removeprefix("Jakarta - "), *DETIK_BODY[1:]]
+    rules = {r.text: r.rule for r in article.removed}
+    assert {rules[item] for item in MENU} == {"navigation"} and rules["Home > Internasional"] == "navigation"
+
+
+def test_a_two_word_headline_is_not_a_menu():
+    page = "\n".join(["Krisis Ukraina", "Biden ancam sanksi jika Rusia menyerang", "Rabu, 08 Des 2021 07:15 WIB",
+                      *DETIK_BODY])
+    article = normalize_text(page, "x.txt", "0" * 64, None).article
+    assert article.title == "Krisis Ukraina"
+    assert "Krisis Ukraina" not in article.text and article.dateline_place == "Jakarta"
