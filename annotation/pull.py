@@ -31,6 +31,7 @@ from .schema import stance_targets_of_config
 log = logging.getLogger(__name__)
 SALT_ENV = "WARTA_PSEUDONYM_SALT"
 SALT_FILE = ".pseudonym-salt"
+USER_PSEUDONYMS_FILE = ".pseudonyms-by-user-id.json"  # server URL -> user id -> pseudonym (no email)
 REFERENCE_EMAIL = "reference@warta.local"
 REFERENCE_PSEUDONYM = "reference"
 EXPORT_TIMEOUT = 600.0
@@ -123,8 +124,13 @@ def _require(item: dict, key: str, where: str) -> Any:
     return item[key]
 
 
-def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymizer) -> tuple[list[dict], list[dict]]:
-    """Label Studio JSON export -> (annotation rows, task rows). Raises MalformedExport naming the first bad item."""
+def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymizer,
+                 known: dict[int, str] | None = None) -> tuple[list[dict], list[dict]]:
+    """Label Studio JSON export -> (annotation rows, task rows). Raises MalformedExport naming the first bad item.
+
+    An author is named by their email (from the export or `identities`), else by the pseudonym an
+    earlier server pull gave their user id (`known`), else by the id itself."""
+    known = known or {}
     if not isinstance(items, list):
         raise MalformedExport("the export is not a JSON list of tasks")
     annotations: list[dict] = []
@@ -154,14 +160,14 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
             _typed(annotation.get("lead_time"), (int, float, type(None)), place, "lead_time")
             author = annotation.get("completed_by")
             author_id = author.get("id") if isinstance(author, dict) else author
-            identity = (author.get("email") if isinstance(author, dict) else None) or identities.get(author_id) or f"user:{author_id}"
+            email = (author.get("email") if isinstance(author, dict) else None) or identities.get(author_id)
             annotations.append({
                 "annotation_id": int(annotation_id),
                 "task_id": int(task_id),
                 "article_id": str(article),
                 "release": data.get("release"),
                 "text_sha256": data.get("text_sha256"),
-                "annotator": pseudonym(identity),
+                "annotator": pseudonym(email) if email else known.get(author_id) or pseudonym(f"user:{author_id}"),
                 "created_at": _timestamp(annotation.get("created_at"), f"{place}: created_at"),
                 "updated_at": _timestamp(annotation.get("updated_at"), f"{place}: updated_at"),
                 "lead_time": annotation.get("lead_time"),
@@ -221,6 +227,50 @@ def user_identities(connection: Connection) -> dict[int, str]:
     return {u.id: u.email for u in users if getattr(u, "email", None)}
 
 
+class UserPseudonyms:
+    """The pseudonym each server user id was given, kept beside the snapshots: a Label Studio export file
+    names authors by bare user id, so `pull --from-export` looks them up here to name them as a server
+    pull of the same server did (by email). Holds pseudonyms only, never an email; a changed salt
+    (WARTA_PSEUDONYM_SALT) makes the file's names stale, and they are not used."""
+
+    def __init__(self, folder: Path, pseudonym: Pseudonymizer):
+        self.path = Path(folder) / USER_PSEUDONYMS_FILE
+        self.pseudonym = pseudonym
+        self.salt_check = pseudonym("warta salt check")
+
+    def read(self) -> dict[str, dict[int, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("salt_check") != self.salt_check:
+                log.warning("%s was written with another pseudonym salt; it is not used", self.path)
+                return {}
+            return {server: {int(user): name for user, name in users.items()} for server, users in data["servers"].items()}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+            log.warning("%s cannot be read (%s); authors in export files are named by user id", self.path, error)
+            return {}
+
+    def remember(self, server: str, identities: dict[int, str]) -> None:
+        known = self.read()
+        known.setdefault(server, {}).update({user: self.pseudonym(email) for user, email in identities.items()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".partial")
+        servers = {server: {str(user): name for user, name in sorted(users.items())} for server, users in sorted(known.items())}
+        partial.write_text(json.dumps({"salt_check": self.salt_check, "servers": servers}, indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def for_export(self, server: str | None) -> tuple[dict[int, str], str | None]:
+        """(user id -> pseudonym, the server they come from): `server`'s, or the only server's there is."""
+        known = self.read()
+        if server is None and len(known) == 1:
+            server = next(iter(known))
+        elif server is None and known:
+            log.warning("%s names users of %d servers; say which server the export file is from to name its "
+                        "authors as a server pull did", self.path, len(known))
+        return known.get(server or "", {}), server if server in known else None
+
+
 def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manifest: dict) -> PullRun:
     store = Store(out)
     counts = {
@@ -249,12 +299,14 @@ def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manife
 
 
 def pull(connection: Connection | None, title: str, out: Path, export_file: Path | None = None,
-         targets: Sequence[str] | None = None) -> PullRun:
+         targets: Sequence[str] | None = None, export_server: str | None = None) -> PullRun:
     """Export the project (or read an export file), pseudonymize, and write the next snapshot if anything changed.
 
     The snapshot records the stance targets the annotators were asked about, so `export` reads the
     answers of a project pushed with `--targets`: a server pull takes them from the project's config,
-    an export file (which has no config) from `targets`."""
+    an export file (which has no config) from `targets`. An export file's authors get the pseudonyms
+    an earlier server pull into `out` gave them (`export_server`: which server the file is from, when
+    pulls from several servers went into `out`)."""
     out = Path(out)
     pseudonym = Pseudonymizer.for_folder(out)
     source: dict[str, Any] = {"project": title}
@@ -274,14 +326,19 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
             path = download_snapshot(connection, project.id, Path(folder) / "export.json")
             items = _load_json(path)
         identities = user_identities(connection)
+        known: dict[int, str] = {}
+        UserPseudonyms(out, pseudonym).remember(connection.url, identities)
     else:
         items = _load_json(export_file)
         identities = {}
         source["export_file"] = Path(export_file).name
         asked = tuple(targets or ())
+        known, server = UserPseudonyms(out, pseudonym).for_export(export_server)
+        if server is not None:
+            source["user_ids_of"] = server
     if asked:
         manifest["stance_targets"] = list(asked)
-    annotations, tasks = parse_export(items, identities, pseudonym)
+    annotations, tasks = parse_export(items, identities, pseudonym, known)
     return write_snapshot(out, annotations, tasks, manifest)
 
 

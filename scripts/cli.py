@@ -271,8 +271,11 @@ def push(store: Path, version: str | None, title: str, batch_size: int, targets:
               help="Read a Label Studio JSON export file instead of asking the server.")
 @click.option("--targets", help="With --from-export: the comma-separated stance targets the project was pushed with "
               "(a server pull reads them from the project).")
+@click.option("--export-server", help="With --from-export: the Label Studio URL the file came from, when server pulls "
+              "of several servers went into OUT (its authors are then named as those pulls named them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def pull(title: str, out: Path, export_file: Path | None, targets: str | None, as_json: bool) -> None:
+def pull(title: str, out: Path, export_file: Path | None, targets: str | None, export_server: str | None,
+         as_json: bool) -> None:
     """Fetch every annotation of a project into a new versioned snapshot (none if nothing changed).
 
     Uses Label Studio's snapshot export. Annotators are replaced by stable salted pseudonyms. The
@@ -280,10 +283,11 @@ def pull(title: str, out: Path, export_file: Path | None, targets: str | None, a
     """
     from annotation.pull import pull as pull_annotations
 
-    if targets is not None and export_file is None:
-        raise click.UsageError("--targets goes with --from-export; a server pull reads the targets from the project")
+    if (targets is not None or export_server is not None) and export_file is None:
+        raise click.UsageError("--targets and --export-server go with --from-export; a server pull reads the "
+                               "targets from the project")
     run = pull_annotations(connection() if export_file is None else None, title, out, export_file=export_file,
-                           targets=_targets(targets))
+                           targets=_targets(targets), export_server=export_server)
     if as_json:
         click.echo(json.dumps({"message": run.message, "counts": run.counts}, indent=2))
     else:

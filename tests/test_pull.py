@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from annotation.client import Connection
-from annotation.pull import MalformedExport, Pseudonymizer, pull
+from annotation.pull import USER_PSEUDONYMS_FILE, MalformedExport, Pseudonymizer, download_snapshot, pull
 from annotation.push import Pusher
 from annotation.schema import load_schema
 from dataset.pipeline import normalize_folder
@@ -82,6 +83,26 @@ def test_pseudonyms_are_stable_across_pulls_and_change_with_the_salt(project, mo
     monkeypatch.setenv("WARTA_PSEUDONYM_SALT", "another salt")
     other = pull(connection, name, folder / "other-salt").release
     assert set(names(other)).isdisjoint(names(rebuilt))
+
+
+def test_an_export_file_names_its_authors_as_the_server_pull_did(project, monkeypatch):
+    """Label Studio's export file names authors by bare user id; a server pull names them by email."""
+    connection, name, folder, _, _ = project
+    out = folder / "from-file"
+    served = pull(connection, name, out)
+    export = download_snapshot(connection, served.release.manifest["source"]["project_id"], folder / "export.json")
+    assert all(isinstance(a["completed_by"], int) for task in json.loads(export.read_text()) for a in task["annotations"])
+    again = pull(None, name, out, export_file=export)
+    assert again.release is None and again.message == "no change since v1.0.0: no new version written"
+    fresh = pull(None, name, folder / "no-server-pull", export_file=export).release  # nothing known: named by user id
+    names = lambda release: sorted(r["annotator"] for r in release.read_table("annotations").to_pylist())
+    assert names(fresh) != names(served.release)
+    monkeypatch.setenv("WARTA_PSEUDONYM_SALT", "another salt")  # the remembered names are then stale
+    shutil.copytree(out, folder / "salted", ignore=shutil.ignore_patterns("v*"))
+    salted = pull(None, name, folder / "salted", export_file=export).release
+    assert set(names(salted)).isdisjoint(names(served.release))
+    monkeypatch.delenv("WARTA_PSEUDONYM_SALT")
+    assert "@" not in (out / USER_PSEUDONYMS_FILE).read_text()
 
 
 def test_new_annotation_makes_a_new_snapshot_version(project):

@@ -74,7 +74,7 @@ def test_pull_from_an_export_file_records_the_targets_it_is_given(tmp_path):
                  "release": release.version}}]), encoding="utf-8")
     runner = CliRunner()
     refused = runner.invoke(cli, ["pull", "--project", "p", "--out", str(tmp_path / "a"), "--targets", "Tiongkok"])
-    assert refused.exit_code == 2 and "--targets goes with --from-export" in refused.output
+    assert refused.exit_code == 2 and "--targets and --export-server go with --from-export" in refused.output
     done = runner.invoke(cli, ["pull", "--project", "offline", "--out", str(tmp_path / "annotations"),
                                "--from-export", str(export_file), "--targets", "Rusia, Tiongkok"])
     assert done.exit_code == 0, done.output
