@@ -55,17 +55,53 @@ def utf16_to_python(text: str) -> list[int] | None:
     return mapping
 
 
-def anchor_span(text: str, start: int, end: int, surface: str | None, units: list[int] | None) -> tuple[int, int, str]:
-    """Where a span really is, and how it was found ('ok', 'utf16', 'reanchored'); ValueError when unsure."""
-    in_range = 0 <= start < end <= len(text)
-    if in_range and (surface is None or text[start:end] == surface):
+def _readings(text: str, start: int, end: int, surface: str | None, units: list[int] | None
+              ) -> tuple[bool, tuple[int, int] | None, tuple[int, int] | None]:
+    """(whether `start`-`end` fits as Python offsets, where it is as UTF-16 offsets, whether that fits: the place or None)."""
+    python = 0 <= start < end <= len(text) and (surface is None or text[start:end] == surface)
+    place = (units[start], units[end]) if units is not None and 0 <= start < end < len(units) and not (
+        _inside_pair(units, start) or _inside_pair(units, end)) else None
+    fits = place if place is not None and surface is not None and text[place[0]:place[1]] == surface else None
+    return python, place, fits
+
+
+def _inside_pair(units: list[int], unit: int) -> bool:
+    """Whether a UTF-16 offset falls between the two halves of a surrogate pair (no UI sends that)."""
+    return 0 < unit < len(units) and units[unit] == units[unit - 1]
+
+
+def offsets_evidence(text: str, start: int, end: int, surface: str | None, units: list[int] | None) -> str | None:
+    """'ok' or 'utf16' when a span's offsets fit only as Python or only as UTF-16 positions (of two different
+    places); None when they say nothing (no character outside the BMP before them, or both fit, or neither)."""
+    python, place, fits = _readings(text, start, end, surface, units)
+    if place is None or place == (start, end):
+        return None
+    if python and fits is None:
+        return "ok"
+    if fits is not None and not python:
+        return "utf16"
+    return None
+
+
+def anchor_span(text: str, start: int, end: int, surface: str | None, units: list[int] | None,
+                reading: str | None = None) -> tuple[int, int, str]:
+    """Where a span really is, and how it was found ('ok', 'utf16', 'reanchored'); ValueError when unsure.
+
+    Offsets that fit both as Python and as UTF-16 positions, of two places, are read as `reading` says
+    (how the annotation's other spans were sent: the Label Studio UI sends UTF-16, scripts mostly Python)."""
+    python, _, fits = _readings(text, start, end, surface, units)
+    if python and fits is not None and fits != (start, end):
+        if reading == "utf16":
+            return fits[0], fits[1], "utf16"
+        if reading != "ok":
+            raise ValueError(f"span text {surface!r} is at {start}-{end} as Python offsets and at {fits[0]}-{fits[1]} as "
+                             "UTF-16 offsets, and no other span of the annotation says which it was sent in")
+    if python:
         return start, end, "ok"
     if surface is None:
         raise ValueError(f"offsets {start}-{end} out of range for a text of {len(text)} characters")
-    if units is not None and 0 <= start < end < len(units):
-        begin, finish = units[start], units[end]
-        if text[begin:finish] == surface:
-            return begin, finish, "utf16"
+    if fits is not None:
+        return fits[0], fits[1], "utf16"
     if not surface:
         raise ValueError("empty span text")
     first = text.find(surface)
@@ -76,7 +112,8 @@ def anchor_span(text: str, start: int, end: int, surface: str | None, units: lis
     return first, first + len(surface), "reanchored"
 
 
-def _spans_of(item: dict, text: str, units: list[int] | None, schema: LabelSchema) -> tuple[Span, str]:
+def _span_value(item: dict, schema: LabelSchema) -> tuple[str, int, int, str | None]:
+    """(label, start, end, surface) of a span item, or ValueError naming what is wrong with it."""
     value = item.get("value") or {}
     if not isinstance(value, dict):
         raise ValueError(f"span value is not an object: {value!r}"[:200])
@@ -91,8 +128,31 @@ def _spans_of(item: dict, text: str, units: list[int] | None, schema: LabelSchem
         raise ValueError("span has no integer start/end")
     if start >= end:
         raise ValueError(f"empty span {start}-{end}")
-    begin, finish, how = anchor_span(text, start, end, value.get("text"), units)
+    return label, start, end, value.get("text")
+
+
+def _spans_of(item: dict, text: str, units: list[int] | None, schema: LabelSchema,
+              reading: str | None = None) -> tuple[Span, str]:
+    label, start, end, surface = _span_value(item, schema)
+    begin, finish, how = anchor_span(text, start, end, surface, units, reading)
     return Span(begin, finish, label), how
+
+
+def _reading_of(items: list, text: str, units: list[int] | None, schema: LabelSchema) -> str | None:
+    """How the annotation's span offsets were sent, where its spans agree on it ('ok' or 'utf16'), else None."""
+    if units is None:
+        return None
+    seen = set()
+    for item in items:
+        if isinstance(item, dict) and item.get("from_name") == ENTITY_CONTROL_NAME:
+            try:
+                _, start, end, surface = _span_value(item, schema)
+            except ValueError:
+                continue
+            evidence = offsets_evidence(text, start, end, surface, units)
+            if evidence:
+                seen.add(evidence)
+    return seen.pop() if len(seen) == 1 else None
 
 
 def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -> Validation:
@@ -120,6 +180,7 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
             counts["rejected_annotations"] += 1
             result.rejections.append(Rejection(**base, reason=f"result is not a list of items: {row['result'][:100]}"))
             continue
+        reading = _reading_of(items, text, units, schema)
         for item in items:
             counts["items"] += 1
             described = json.dumps(item.get("value", {}) if isinstance(item, dict) else item, ensure_ascii=False,
@@ -128,7 +189,7 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                 if not isinstance(item, dict):
                     raise ValueError("result item is not an object")
                 if item.get("from_name") == ENTITY_CONTROL_NAME:
-                    span, how = _spans_of(item, text, units, schema)
+                    span, how = _spans_of(item, text, units, schema, reading)
                     if span in found:
                         counts["spans_duplicate"] += 1
                     found.setdefault(span, how)

@@ -132,3 +132,23 @@ def test_rejected_span_items_record_where_the_annotators_answer_is_unknown():
     assert not unplaced.votes_against(0, 8)
     clean = run([region(biden, biden + 9, "PER", "Joe Biden"), stance]).judgements[0]
     assert (clean.rejected_at, clean.rejected_unplaced) == ((), 0) and clean.votes_against(0, 8)
+
+
+AMBIGUOUS = "aaaaRusia𐀀👩\u200d👩\u200d👧 kata Kremlin 😀."  # found by the hypothesis test: two ZWJs two units apart
+
+
+def test_offsets_that_fit_as_python_and_as_utf16_are_read_as_the_other_spans_were_sent():
+    first_zwj = AMBIGUOUS.index("\u200d")
+    second_zwj = AMBIGUOUS.index("\u200d", first_zwj + 1)
+    as_units = utf16_offset(AMBIGUOUS, first_zwj)
+    assert as_units == second_zwj  # the first ZWJ's UTF-16 offset is the second's Python offset
+    zwj = region(as_units, as_units + 1, "PER", "\u200d")
+    alone = run([zwj], text=AMBIGUOUS)
+    assert alone.judgements[0].spans == ()
+    assert "and no other span of the annotation says which" in alone.rejections[0].reason
+    smile = AMBIGUOUS.index("😀")
+    ui = run([zwj, region(utf16_offset(AMBIGUOUS, smile), utf16_offset(AMBIGUOUS, smile + 1), "PER", "😀")], text=AMBIGUOUS)
+    assert ui.judgements[0].spans == (Span(first_zwj, first_zwj + 1, "PER"), Span(smile, smile + 1, "PER"))
+    script = run([zwj, region(smile, smile + 1, "PER", "😀")], text=AMBIGUOUS)
+    assert script.judgements[0].spans == (Span(second_zwj, second_zwj + 1, "PER"), Span(smile, smile + 1, "PER"))
+    assert not ui.rejections and not script.rejections
