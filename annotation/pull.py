@@ -167,7 +167,8 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
                 "article_id": str(article),
                 "release": data.get("release"),
                 "text_sha256": data.get("text_sha256"),
-                "annotator": pseudonym(email) if email else known.get(author_id) or pseudonym(f"user:{author_id}"),
+                "annotator": pseudonym(email) if email else (known.get(author_id) if isinstance(author_id, int) else None)
+                or pseudonym(f"user:{author_id}"),
                 "created_at": _timestamp(annotation.get("created_at"), f"{place}: created_at"),
                 "updated_at": _timestamp(annotation.get("updated_at"), f"{place}: updated_at"),
                 "lead_time": annotation.get("lead_time"),

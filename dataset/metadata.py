@@ -199,7 +199,6 @@ DATELINE = re.compile(r"^(?P<head>[^\n]{2,%d}?)\s*" % DATELINE_HEAD + DASH + r"\
 PLACE_TOKEN = re.compile(r"^(?:[A-Z][\w.'’]*|D\.C\.?|\d+)$")
 
 
-# the outlet in brackets after the place (and before any wire it credits): `Jakarta (ANTARA/Reuters)`
 # Places an outlet-less dateline names in mixed case (detik's `Jakarta - `): a capitalised head that is
 # not one of them (`Presiden Joko Widodo - yang ...`) is a name, not a dateline. Capitals of the
 # provinces, large cities, and the world's capitals and news cities as Indonesian outlets spell them.
@@ -221,6 +220,7 @@ DATELINE_PLACES = frozenset(place.casefold() for place in (
     "Beirut", "Damaskus", "Baghdad", "Kabul", "Islamabad", "New Delhi", "Dhaka", "Colombo", "Ottawa", "Havana",
     "Mexico City", "Brasilia", "Buenos Aires", "Santiago", "Johannesburg", "Nairobi", "Davos", "Vatikan", "Glasgow",
 ))
+# the outlet in brackets after the place (and before any wire it credits): `Jakarta (ANTARA/Reuters)`
 BRACKETED_OUTLET = re.compile(r"^(?P<place>[^()]*?)\s*\((?P<outlet>[^()/]+)(?:/[^()]*)?\)$")
 
 
