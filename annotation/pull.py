@@ -159,7 +159,8 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
                 _typed(annotation.get(flag), (bool, type(None)), place, flag)
             _typed(annotation.get("lead_time"), (int, float, type(None)), place, "lead_time")
             author = annotation.get("completed_by")
-            author_id = author.get("id") if isinstance(author, dict) else author
+            author_id = _typed(author.get("id") if isinstance(author, dict) else author, (int, type(None)), place,
+                               "completed_by")
             email = (author.get("email") if isinstance(author, dict) else None) or identities.get(author_id)
             annotations.append({
                 "annotation_id": int(annotation_id),
@@ -167,8 +168,7 @@ def parse_export(items: Any, identities: dict[int, str], pseudonym: Pseudonymize
                 "article_id": str(article),
                 "release": data.get("release"),
                 "text_sha256": data.get("text_sha256"),
-                "annotator": pseudonym(email) if email else (known.get(author_id) if isinstance(author_id, int) else None)
-                or pseudonym(f"user:{author_id}"),
+                "annotator": pseudonym(email) if email else known.get(author_id) or pseudonym(f"user:{author_id}"),
                 "created_at": _timestamp(annotation.get("created_at"), f"{place}: created_at"),
                 "updated_at": _timestamp(annotation.get("updated_at"), f"{place}: updated_at"),
                 "lead_time": annotation.get("lead_time"),

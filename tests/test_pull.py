@@ -143,6 +143,8 @@ def test_pull_command_prints_counts(project, labelstudio, monkeypatch):
         ('[{"id": 7, "data": {"article_id": "a"}, "annotations": [{"id": 10, "result": [], "ground_truth": "false"}]}]',
          "task 7 annotation 10: ground_truth is 'false', not true or false or null"),
         ('[{"id": 8, "data": {"article_id": "a"}, "annotations": [], "drafts": 3}]', "task 8: drafts is 3, not a list or null"),
+        ('[{"id": 9, "data": {"article_id": "a"}, "annotations": [{"id": 11, "result": [], "completed_by": [2]}]}]',
+         "task 9 annotation 11: completed_by is \\[2\\], not an integer or null"),
     ],
 )
 def test_malformed_export_writes_nothing(tmp_path, content, message):
