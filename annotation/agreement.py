@@ -251,13 +251,22 @@ def _ranges(judgement: Judgement, label: str) -> set[tuple[int, int]]:
     return {(s.start, s.end) for s in judgement.spans if s.label == label}
 
 
+def _voted(ranges: set[tuple[int, int]], other: Judgement, other_ranges: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """`ranges` minus those where `other` did not vote: its span items there were rejected in validation,
+    so its not marking them is no disagreement (as in gold, `Judgement.votes_against`)."""
+    return {r for r in ranges if other.votes_against(*r)
+            or any(_overlap_size(r, o) > 0 for o in other_ranges)}
+
+
 def _exact(first: Judgement, second: Judgement, label: str) -> SpanCounts:
     a, b = _ranges(first, label), _ranges(second, label)
+    a, b = _voted(a, second, b), _voted(b, first, a)
     return SpanCounts(tp=len(a & b), fp=len(b - a), fn=len(a - b))
 
 
 def _overlap(first: Judgement, second: Judgement, label: str) -> SpanCounts:
     a, b = _ranges(first, label), _ranges(second, label)
+    a, b = _voted(a, second, b), _voted(b, first, a)
     matched = _greedy_overlap_matches(a, b)
     return SpanCounts(tp=matched, fp=len(b) - matched, fn=len(a) - matched)
 

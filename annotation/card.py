@@ -90,7 +90,8 @@ def agreement_tables(report: AgreementReport, labels: tuple[str, ...]) -> str:
     if not report.stance_kappa:
         lines.append("| — | — | 0 | fewer than two annotators answered the same items |")
     micro = report.span_micro
-    lines += ["", f"Entity span F1 between annotators, summed over all pairs ({micro.articles} shared article-pairs):", "",
+    lines += ["", f"Entity span F1 between annotators, summed over all pairs ({micro.articles} shared article-pairs; "
+              "a span is not counted against an annotator whose span items at that place were rejected in validation):", "",
               "| label | exact F1 | overlap F1 |", "|---|---|---|"]
     for label in labels:
         lines.append(f"| `{label}` | {number(micro.exact_by_label[label].f1)} | {number(micro.overlap_by_label[label].f1)} |")

@@ -322,6 +322,20 @@ def test_span_f1_exact_vs_overlap_by_hand() -> None:
     assert pair.overlap_by_label["ORG"].f1 == pytest.approx(6 / 7, abs=1e-9)
 
 
+def test_span_f1_does_not_count_a_span_where_the_other_annotators_items_were_rejected() -> None:
+    """budi's item at 10-15 was rejected in validation: ana's span there is no disagreement; budi's 20-25 still is."""
+    ana = judge("r1", "ana", (per(0, 5), per(10, 15)), {})
+    budi = dataclasses.replace(judge("r1", "budi", (per(0, 5), per(20, 25)), {}), rejected_at=((9, 16),))
+    pair = agreement([ana, budi], LABELS, TARGETS).span_pairs[0]
+    assert pair.exact == SpanCounts(1, 1, 0) and pair.overlap == SpanCounts(1, 1, 0)
+    unplaced = dataclasses.replace(budi, rejected_at=(), rejected_unplaced=1)
+    assert agreement([ana, unplaced], LABELS, TARGETS).span_pairs[0].exact == SpanCounts(1, 1, 0)
+    counted = dataclasses.replace(budi, rejected_at=())
+    assert agreement([ana, counted], LABELS, TARGETS).span_pairs[0].exact == SpanCounts(1, 1, 1)
+    unplaced_ana = dataclasses.replace(ana, rejected_unplaced=1)  # then budi's 20-25 is no disagreement either
+    assert agreement([unplaced_ana, unplaced], LABELS, TARGETS).span_pairs[0].exact == SpanCounts(1, 0, 0)
+
+
 def test_span_micro_average_by_hand() -> None:
     # ana x citra (a1-a3):  exact tp3 fp2 fn4, overlap tp4 fp1 fn3
     # budi x citra (a1-a3): exact tp2 fp3 fn6, overlap tp4 fp1 fn4
