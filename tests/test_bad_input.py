@@ -209,6 +209,16 @@ def test_the_manifest_counts_the_bytes_read_not_the_size_listed(dumps, tmp_path,
         assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data)), entry["source_file"]
 
 
+def normalize_with(engine: str, source, out, tasks: int):
+    """`normalize_folder`, or the datatrove engine with `tasks` tasks (one worker, as tests need)."""
+    if engine == "default":
+        return normalize_folder(source, out)
+    pytest.importorskip("datatrove")
+    from dataset import engines
+
+    return engines.normalize_folder_datatrove(source, out, tasks=tasks, workers=1)
+
+
 @pytest.mark.parametrize("engine", ["default", "datatrove"])
 def test_a_url_the_sidecar_gives_twice_keeps_the_first_file_and_rejects_the_other(dumps, tmp_path, engine):
     """The id comes from the URL: two files under one URL would be two rows with one id."""
@@ -219,13 +229,7 @@ def test_a_url_the_sidecar_gives_twice_keeps_the_first_file_and_rejects_the_othe
         f"{names[0]}, https://example.id/berita/1 \n"
         f"{names[1]},https://example.id/berita/2\n"
     )
-    if engine == "datatrove":
-        pytest.importorskip("datatrove")
-        from dataset import engines
-
-        run = engines.normalize_folder_datatrove(dumps, tmp_path / "store", tasks=2, workers=1)
-    else:
-        run = normalize_folder(dumps, tmp_path / "store")
+    run = normalize_with(engine, dumps, tmp_path / "store", tasks=2)
     rows = run.release.read().to_pylist()
     assert len({r["id"] for r in rows}) == len(rows) == 4
     assert {r["source_file"]: r["url"] for r in rows if r["url"]} == {
@@ -244,13 +248,7 @@ def test_a_url_whose_first_file_is_rejected_goes_to_the_next_readable_one(dumps,
     (dumps / "metadata.csv").write_text(
         "source_file,url\n000_empty.txt,https://example.id/berita/1\n001_binary.txt,https://example.id/berita/1\n"
         f"{names[2]},https://example.id/berita/1\n{names[4]},https://example.id/berita/1\n")
-    if engine == "datatrove":
-        pytest.importorskip("datatrove")
-        from dataset import engines
-
-        run = engines.normalize_folder_datatrove(dumps, tmp_path / "store", tasks=3, workers=1)
-    else:
-        run = normalize_folder(dumps, tmp_path / "store")
+    run = normalize_with(engine, dumps, tmp_path / "store", tasks=3)
     rows = run.release.read().to_pylist()
     assert {r["source_file"]: r["url"] for r in rows if r["url"]} == {names[2]: "https://example.id/berita/1"}
     assert len(rows) == 4 and len({r["id"] for r in rows}) == 4
