@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -26,7 +27,7 @@ from dataset.records import sha256_hex
 from dataset.store import Release, Store, write_parquet
 
 from .client import Connection, LabelStudioError, find_project_by_title
-from .schema import stance_targets_of_config
+from .schema import load_schema, stance_targets_of_config
 
 log = logging.getLogger(__name__)
 SALT_ENV = "WARTA_PSEUDONYM_SALT"
@@ -66,6 +67,13 @@ TABLES = {"annotations": ANNOTATIONS_SCHEMA, "tasks": TASKS_SCHEMA}
 
 class MalformedExport(LabelStudioError):
     """The export cannot be trusted as a whole; nothing is written."""
+
+
+class PullError(LabelStudioError):
+    """The pull's options do not fit what the snapshot folder knows; nothing is written."""
+
+
+PSEUDONYM = re.compile(r"annotator-[0-9a-f]{10}")
 
 
 @dataclass
@@ -245,7 +253,11 @@ class UserPseudonyms:
             if data.get("salt_check") != self.salt_check:
                 log.warning("%s was written with another pseudonym salt; it is not used", self.path)
                 return {}
-            return {server: {int(user): name for user, name in users.items()} for server, users in data["servers"].items()}
+            known = {server: {int(user): name for user, name in users.items()} for server, users in data["servers"].items()}
+            if not all(name == REFERENCE_PSEUDONYM or isinstance(name, str) and PSEUDONYM.fullmatch(name)
+                       for users in known.values() for name in users.values()):
+                raise ValueError("a name in it is not a pseudonym")  # the name itself is not repeated: it may be an email
+            return known
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
@@ -262,14 +274,22 @@ class UserPseudonyms:
         os.replace(partial, self.path)
 
     def for_export(self, server: str | None) -> tuple[dict[int, str], str | None]:
-        """(user id -> pseudonym, the server they come from): `server`'s, or the only server's there is."""
+        """(user id -> pseudonym, the server they come from): `server`'s, or the only server's there is.
+
+        A `server` the folder has no server pull of is refused: its authors would get second pseudonyms."""
         known = self.read()
-        if server is None and len(known) == 1:
+        if server is not None:
+            server = server.rstrip("/")  # as Connection keeps it
+            if server not in known:
+                raise PullError(f"no server pull into {self.path.parent} remembers the users of {server} "
+                                f"(it knows {sorted(known) or 'none'}); pull from that server first, or leave out "
+                                "--export-server")
+        elif len(known) == 1:
             server = next(iter(known))
-        elif server is None and known:
+        elif known:
             log.warning("%s names users of %d servers; say which server the export file is from to name its "
                         "authors as a server pull did", self.path, len(known))
-        return known.get(server or "", {}), server if server in known else None
+        return known.get(server or "", {}), server
 
 
 def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manifest: dict) -> PullRun:
@@ -290,7 +310,8 @@ def write_snapshot(out: Path, annotations: list[dict], tasks: list[dict], manife
             files = write_parquet([pa.Table.from_pylist(annotations, schema=ANNOTATIONS_SCHEMA)], ANNOTATIONS_SCHEMA,
                                   staging, "annotations")
             files += write_parquet([pa.Table.from_pylist(tasks, schema=TASKS_SCHEMA)], TASKS_SCHEMA, staging, "tasks")
-            release, message = store.publish(staging, TABLES, files, {"kind": "annotations", **manifest, "counts": counts})
+            release, message = store.publish(staging, TABLES, files, {"kind": "annotations", **manifest, "counts": counts},
+                                             content_keys=("stance_targets",))
         except BaseException:
             import shutil
 
@@ -305,7 +326,7 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
 
     The snapshot records the stance targets the annotators were asked about, so `export` reads the
     answers of a project pushed with `--targets`: a server pull takes them from the project's config,
-    an export file (which has no config) from `targets`. An export file's authors get the pseudonyms
+    an export file (which has no config) from `targets`, else from the latest snapshot in `out`. An export file's authors get the pseudonyms
     an earlier server pull into `out` gave them (`export_server`: which server the file is from, when
     pulls from several servers went into `out`)."""
     out = Path(out)
@@ -319,7 +340,8 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
         if project is None:
             raise LabelStudioError(f"no project titled {title!r} on {connection.url}")
         source.update(project_id=project.id, server=connection.url)
-        asked = stance_targets_of_config(project.label_config or "<View/>")
+        asked = _checked_targets(stance_targets_of_config(project.label_config or "<View/>",
+                                                          known=load_schema().stance_targets))
         if targets is not None and tuple(targets) != asked:
             raise LabelStudioError(f"project {title!r} asks about the stance targets {list(asked)}, not {list(targets)}; "
                                    "a server pull reads them from the project, so leave out --targets")
@@ -333,7 +355,7 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
         items = _load_json(export_file)
         identities = {}
         source["export_file"] = Path(export_file).name
-        asked = tuple(targets or ())
+        asked = _checked_targets(tuple(targets)) if targets is not None else _latest_targets(out)
         known, server = UserPseudonyms(out, pseudonym).for_export(export_server)
         if server is not None:
             source["user_ids_of"] = server
@@ -341,6 +363,19 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
         manifest["stance_targets"] = list(asked)
     annotations, tasks = parse_export(items, identities, pseudonym, known)
     return write_snapshot(out, annotations, tasks, manifest)
+
+
+def _latest_targets(out: Path) -> tuple[str, ...]:
+    """The stance targets the folder's latest snapshot records: an export file has no labeling config, and
+    a pull from one without `targets` is taken to be of the same project."""
+    store = Store(out)
+    latest = store.latest() if out.is_dir() else None
+    return tuple(store.release(latest).manifest.get("stance_targets") or ()) if latest else ()
+
+
+def _checked_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    """`targets` if push would accept them (SchemaError otherwise: a snapshot with them could not be exported)."""
+    return load_schema().with_targets(targets).stance_targets if targets else ()
 
 
 def _load_json(path: Path) -> Any:

@@ -72,13 +72,14 @@ def load_reference_into(connection, title: str, release, folder: Path = REFERENC
     import secrets
 
     from .client import LabelStudioError, find_project_by_title
-    from .schema import ENTITY_CONTROL_NAME, TEXT_OBJECT_NAME, control_name_for_target, stance_targets_of_config
+    from .schema import (ENTITY_CONTROL_NAME, TEXT_OBJECT_NAME, control_name_for_target, load_schema,
+                         stance_targets_of_config)
 
     client = connection.client()
     project = find_project_by_title(connection, title)
     if project is None:
         raise LabelStudioError(f"no project titled {title!r} on {connection.url}; push first")
-    asked = stance_targets_of_config(project.label_config or "<View/>")
+    asked = stance_targets_of_config(project.label_config or "<View/>", known=load_schema().stance_targets)
     users = connection.call("list users", lambda: list(client.users.list()))
     user = next((u for u in users if u.email == REFERENCE_USER), None)
     if user is None:

@@ -357,25 +357,38 @@ def labelstudio_config(schema: LabelSchema) -> str:
     return ET.tostring(view, encoding="unicode") + "\n"
 
 
-def stance_targets_of_config(config: str) -> tuple[str, ...]:
+def stance_targets_of_config(config: str, known: Sequence[str] = ()) -> tuple[str, ...]:
     """The stance targets a Label Studio config made by `labelstudio_config` asks about, in its order.
 
-    A project pushed with other targets (`warta push --targets`) is read back with this, because a
-    target's name lives only in the Header above its Choices (the control name is a lossy slug)."""
+    A project pushed with other targets (`warta push --targets`) is read back with this: a target's
+    name is the Header above its Choices (the control name is a lossy slug). A Header re-worded in
+    Label Studio no longer names it; the control is then taken for the one of `known` it is named
+    after, and a control that is neither raises SchemaError naming it (its answers would be lost)."""
     try:
         root = ET.fromstring(config)
     except ET.ParseError as error:
         raise SchemaError(f"the project's labeling config is not XML ({error})") from None
+    by_control = {control_name_for_target(target): target for target in known}
     targets: list[str] = []
     for parent in root.iter():
-        children = list(parent)
-        for header, control in zip(children, children[1:]):
-            name, value = control.get("name") or "", header.get("value") or ""
-            if header.tag != "Header" or control.tag != "Choices" or not name.startswith(STANCE_CONTROL_PREFIX):
-                continue
-            try:
-                if control_name_for_target(value) == name:
-                    targets.append(value)
-            except SchemaError:
-                continue
+        previous = None
+        for element in parent:
+            name = element.get("name") or ""
+            if element.tag == "Choices" and name.startswith(STANCE_CONTROL_PREFIX):
+                header = (previous.get("value") or "") if previous is not None and previous.tag == "Header" else ""
+                if _names_control(header, name):
+                    targets.append(header)
+                elif name in by_control:
+                    targets.append(by_control[name])
+                else:
+                    raise SchemaError(f"the project's stance control {name!r} has no Header naming its target "
+                                      f"(found {header!r}): restore the Header, or push with --targets again")
+            previous = element
     return tuple(targets)
+
+
+def _names_control(header: str, control: str) -> bool:
+    try:
+        return control_name_for_target(header) == control
+    except SchemaError:
+        return False

@@ -74,7 +74,7 @@ def offsets_evidence(text: str, start: int, end: int, surface: str | None, units
     """'ok' or 'utf16' when a span's offsets fit only as Python or only as UTF-16 positions (of two different
     places); None when they say nothing (no character outside the BMP before them, or both fit, or neither)."""
     python, place, fits = _readings(text, start, end, surface, units)
-    if place is None or place == (start, end):
+    if surface is None or place is None or place == (start, end):  # without its text, a span proves nothing
         return None
     if python and fits is None:
         return "ok"
@@ -89,7 +89,13 @@ def anchor_span(text: str, start: int, end: int, surface: str | None, units: lis
 
     Offsets that fit both as Python and as UTF-16 positions, of two places, are read as `reading` says
     (how the annotation's other spans were sent: the Label Studio UI sends UTF-16, scripts mostly Python)."""
-    python, _, fits = _readings(text, start, end, surface, units)
+    python, place, fits = _readings(text, start, end, surface, units)
+    if surface is None and place is not None and place != (start, end):  # nothing to check which reading is right
+        if reading == "utf16" or reading is None and not python:
+            return place[0], place[1], "utf16"
+        if reading is None:
+            raise ValueError(f"span {start}-{end} has no text to check, and its offsets point elsewhere read as "
+                             "UTF-16; no other span of the annotation says which they are")
     if python and fits is not None and fits != (start, end):
         if reading == "utf16":
             return fits[0], fits[1], "utf16"
@@ -175,6 +181,7 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
         stance: dict[str, str] = {}
         rejected_at: list[tuple[int, int]] = []
         unplaced = 0
+        answers: dict[str, list[str]] = {}
         items = json.loads(row["result"])
         if not isinstance(items, list):
             counts["rejected_annotations"] += 1
@@ -200,6 +207,7 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                     if (not isinstance(value, dict) or not isinstance(choices, list) or len(choices) != 1
                             or choices[0] not in schema.stance_choices):
                         raise ValueError(f"stance for {target!r} must be one of {list(schema.stance_choices)}, got {choices}")
+                    answers.setdefault(target, []).append(choices[0])
                     stance[target] = choices[0]
                     counts["stance_ok"] += 1
                 else:
@@ -208,11 +216,16 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                 counts["items_rejected"] += 1
                 result.rejections.append(Rejection(**base, reason=str(error), item=described))
                 if _is_span_item(item):
-                    place = _claimed_place(item, text)
-                    if place is None:
-                        unplaced += 1
-                    else:
-                        rejected_at.append(place)
+                    places = _claimed_places(item, text, units)
+                    rejected_at.extend(places)
+                    unplaced += not places
+        for target, given in answers.items():
+            if len(set(given)) > 1:  # an API import can answer a target twice; neither answer is the annotator's
+                del stance[target]
+                counts["stance_ok"] -= len(given)
+                counts["items_rejected"] += len(given)
+                result.rejections.append(Rejection(**base, reason=f"answers {target!r} {len(given)} times, differently "
+                                                   f"({', '.join(given)}); none is kept"))
         spans, overlaps = _drop_conflicting_overlaps(sorted(found))
         rejected = {s for pair in overlaps for s in pair}
         rejected_at.extend((s.start, s.end) for s in sorted(rejected))
@@ -232,15 +245,19 @@ def _is_span_item(item: object) -> bool:
     return isinstance(item, dict) and (item.get("from_name") == ENTITY_CONTROL_NAME or item.get("type") == "labels")
 
 
-def _claimed_place(item: dict, text: str) -> tuple[int, int] | None:
-    """Where a rejected span item points, if its offsets are in the text and agree with its own surface text."""
+def _claimed_places(item: dict, text: str, units: list[int] | None) -> list[tuple[int, int]]:
+    """Where a rejected span item may point: its offsets read as Python and as UTF-16 positions, each
+    where it fits its own surface text (where it has none, both); [] when neither is in the text."""
     value = item.get("value")
     if not isinstance(value, dict):
-        return None
+        return []
     start, end, surface = value.get("start"), value.get("end"), value.get("text")
-    if type(start) is not int or type(end) is not int or not 0 <= start < end <= len(text):
-        return None
-    return (start, end) if surface is None or text[start:end] == surface else None
+    if type(start) is not int or type(end) is not int:
+        return []
+    python, place, fits = _readings(text, start, end, surface, units)
+    places = [(start, end)] if python else []
+    other = fits if surface is not None else place
+    return places + [other] if other is not None and other not in places else places
 
 
 def _drop_conflicting_overlaps(spans: list[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:

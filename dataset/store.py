@@ -257,10 +257,12 @@ class Store:
         return path
 
     def publish(self, staging: Path, schema: pa.Schema | dict[str, pa.Schema], files: list[dict], manifest: dict,
-                version: str | None = None) -> tuple[Release | None, str]:
+                version: str | None = None, content_keys: tuple[str, ...] = ()) -> tuple[Release | None, str]:
         """Turn a staging folder into the next release, or discard it when it equals the latest.
 
         `schema` is one schema, or one per table (name -> schema) for releases of several tables.
+        `content_keys` name manifest entries that count as content besides the files (an annotation
+        snapshot's stance targets): a change to them alone is a new release, not "no change".
         Returns (release, message); release is None when nothing changed. Must run under `lock()`.
         """
         latest = self.latest()
@@ -272,7 +274,9 @@ class Store:
         schemas = schema if isinstance(schema, dict) else {"": schema}
         fingerprint = schema_fingerprint(schemas[""]) if list(schemas) == [""] else "sha256:" + sha256_hex(
             "\n".join(f"{name}: {schema_fingerprint(s)}" for name, s in sorted(schemas.items())))
-        content = sha256_hex(json.dumps([(f["path"], f["sha256"]) for f in files]))
+        listed = [(f["path"], f["sha256"]) for f in files]
+        content = sha256_hex(json.dumps(listed if not content_keys else
+                                        [listed, {key: manifest.get(key) for key in sorted(content_keys)}]))
         if previous is not None and version is None:
             if previous.get("content_sha256") == content and previous.get("schema_fingerprint") == fingerprint:
                 shutil.rmtree(staging)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from annotation.client import Connection
-from annotation.pull import USER_PSEUDONYMS_FILE, MalformedExport, Pseudonymizer, download_snapshot, pull
+from annotation.pull import USER_PSEUDONYMS_FILE, MalformedExport, Pseudonymizer, PullError, download_snapshot, pull
 from annotation.push import Pusher
 from annotation.schema import load_schema
 from dataset.pipeline import normalize_folder
@@ -103,6 +103,23 @@ def test_an_export_file_names_its_authors_as_the_server_pull_did(project, monkey
     assert set(names(salted)).isdisjoint(names(served.release))
     monkeypatch.delenv("WARTA_PSEUDONYM_SALT")
     assert "@" not in (out / USER_PSEUDONYMS_FILE).read_text()
+
+
+def test_the_remembered_user_pseudonyms_are_checked(project, caplog):
+    connection, name, folder, _, _ = project
+    out = folder / "checked"
+    served = pull(connection, name, out)
+    export = download_snapshot(connection, served.release.manifest["source"]["project_id"], folder / "export2.json")
+    with pytest.raises(PullError, match="remembers the users of http://127.0.0.1:1"):
+        pull(None, name, out, export_file=export, export_server="http://127.0.0.1:1")
+    assert pull(None, name, out, export_file=export, export_server=connection.url + "/").release is None
+    remembered = json.loads((out / USER_PSEUDONYMS_FILE).read_text())
+    user = next(iter(remembered["servers"][connection.url]))
+    remembered["servers"][connection.url][user] = "siti@example.org"  # edited by hand
+    (out / USER_PSEUDONYMS_FILE).write_text(json.dumps(remembered))
+    typed = pull(None, name, out, export_file=export).release
+    assert "siti@example.org" not in {r["annotator"] for r in typed.read_table("annotations").to_pylist()}
+    assert "a name in it is not a pseudonym" in caplog.text and "siti@example.org" not in caplog.text
 
 
 def test_new_annotation_makes_a_new_snapshot_version(project):

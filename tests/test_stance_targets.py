@@ -32,10 +32,34 @@ def test_targets_are_read_back_from_the_config_push_writes(targets):
 def test_a_config_without_warta_stance_controls_has_no_targets():
     assert stance_targets_of_config('<View><Text name="text" value="$text"/><Header value="Rusia"/>'
                                     '<Choices name="sentiment" toName="text"><Choice value="a"/></Choices></View>') == ()
-    assert stance_targets_of_config('<View><Header value="NATO"/>'
-                                    '<Choices name="stance_rusia" toName="text"><Choice value="a"/></Choices></View>') == ()
     with pytest.raises(SchemaError, match="not XML"):
         stance_targets_of_config("<View>")
+
+
+def test_a_header_reworded_in_label_studio_still_names_a_known_target():
+    """Only the Header is the target's name; re-worded, its control is taken for the target it is named after."""
+    config = labelstudio_config(load_schema()).replace('<Header value="Rusia"', '<Header value="Rusia (Federasi Rusia)"')
+    assert stance_targets_of_config(config, known=load_schema().stance_targets) == load_schema().stance_targets
+    with pytest.raises(SchemaError, match="'stance_rusia' has no Header naming its target"):
+        stance_targets_of_config(config)
+
+
+def test_targets_given_to_a_pull_are_checked_and_a_change_of_them_is_a_new_snapshot(tmp_path):
+    release = normalize_folder(SEEDS, tmp_path / "articles").release
+    row = release.read().to_pylist()[0]
+    export_file = tmp_path / "export.json"
+    export_file.write_text(json.dumps([{"id": 7, "annotations": [{"id": 70, "completed_by": 1, "result": [
+        {"from_name": "stance_tiongkok", "to_name": "text", "type": "choices", "value": {"choices": ["AGAINST"]}}]}],
+        "data": {"article_id": row["id"], "text": row["text"], "text_sha256": row["text_sha256"],
+                 "release": release.version}}]), encoding="utf-8")
+    out = tmp_path / "annotations"
+    with pytest.raises(SchemaError, match="duplicate stance control name 'stance_amerika_serikat'"):
+        pull(None, "offline", out, export_file=export_file, targets=["Amerika Serikat", "Amerika-Serikat"])
+    assert not Store(out).versions()
+    assert "stance_targets" not in pull(None, "offline", out, export_file=export_file).release.manifest
+    corrected = pull(None, "offline", out, export_file=export_file, targets=["Rusia", "Tiongkok"])
+    assert corrected.release.version == "v1.1.0" and corrected.release.manifest["stance_targets"] == ["Rusia", "Tiongkok"]
+    assert pull(None, "offline", out, export_file=export_file, targets=["Rusia", "Tiongkok"]).release is None
 
 
 def test_a_project_pushed_with_targets_exports_their_answers(labelstudio, tmp_path):

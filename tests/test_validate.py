@@ -152,3 +152,44 @@ def test_offsets_that_fit_as_python_and_as_utf16_are_read_as_the_other_spans_wer
     script = run([zwj, region(smile, smile + 1, "PER", "😀")], text=AMBIGUOUS)
     assert script.judgements[0].spans == (Span(second_zwj, second_zwj + 1, "PER"), Span(smile, smile + 1, "PER"))
     assert not ui.rejections and not script.rejections
+
+
+def test_a_rejected_ui_span_is_placed_where_its_utf16_offsets_point():
+    """An unknown label in a UI annotation: its place is found as its accepted siblings' are, whatever emoji precede it."""
+    kremlin = TEXT.index("Kremlin")
+    item = region(utf16_offset(TEXT, kremlin), utf16_offset(TEXT, kremlin + 7), "KOTA", "Kremlin")
+    judgement = run([item]).judgements[0]
+    assert (judgement.rejected_at, judgement.rejected_unplaced) == (((kremlin, kremlin + 7),), 0)
+    assert not judgement.votes_against(kremlin, kremlin + 7)
+
+
+def test_a_span_rejected_as_ambiguous_abstains_at_both_places():
+    first_zwj = AMBIGUOUS.index("\u200d")
+    second_zwj = AMBIGUOUS.index("\u200d", first_zwj + 1)
+    judgement = run([region(second_zwj, second_zwj + 1, "PER", "\u200d")], text=AMBIGUOUS).judgements[0]
+    assert set(judgement.rejected_at) == {(first_zwj, first_zwj + 1), (second_zwj, second_zwj + 1)}
+    assert not judgement.votes_against(first_zwj, first_zwj + 1)
+
+
+def test_a_span_without_text_is_read_as_its_annotation_sent_the_others():
+    biden, kremlin = TEXT.index("Joe Biden"), TEXT.index("Kremlin")
+    ui = lambda start, end, surface: region(utf16_offset(TEXT, start), utf16_offset(TEXT, end), "PER", surface)
+    with_ui = run([ui(biden, biden + 9, "Joe Biden"), ui(kremlin, kremlin + 7, None)])
+    assert with_ui.judgements[0].spans == (Span(biden, biden + 9, "PER"), Span(kremlin, kremlin + 7, "PER"))
+    second = TEXT.index("Joe Biden", biden + 1)
+    alone = run([ui(second, second + 9, None)])  # in range both ways: nothing says which
+    assert alone.judgements[0].spans == () and "has no text to check" in alone.rejections[0].reason
+    past_the_end = run([ui(kremlin, kremlin + 7, None)])  # as Python offsets past the text's end: only UTF-16 fits
+    assert past_the_end.judgements[0].spans == (Span(kremlin, kremlin + 7, "PER"),)
+    plain = run([region(0, 8, "PER", None)])  # before any emoji: both readings are one place
+    assert plain.judgements[0].spans == (Span(0, 8, "PER"),)
+
+
+def test_one_annotation_answering_a_target_twice_differently_keeps_neither():
+    answer = lambda choice: {"from_name": "stance_rusia", "to_name": "text", "type": "choices",
+                             "value": {"choices": [choice]}}
+    result = run([answer("FAVOR"), answer("AGAINST"), {**answer("NONE"), "from_name": "stance_nato"}])
+    assert result.judgements[0].stance == {"NATO": "NONE"}
+    assert result.rejections[0].reason == "answers 'Rusia' 2 times, differently (FAVOR, AGAINST); none is kept"
+    assert (result.counts["stance_ok"], result.counts["items_rejected"]) == (1, 2)
+    assert run([answer("NONE"), answer("NONE")]).judgements[0].stance == {"Rusia": "NONE"}
