@@ -211,7 +211,8 @@ DATELINE_PLACES = frozenset(place.casefold() for place in (
     "Cirebon", "Tasikmalaya", "Sukabumi", "Kediri", "Jember", "Banyuwangi", "Sleman", "Bantul", "Magelang", "Tegal",
     "Pekalongan", "Purwokerto", "Cilacap", "Madiun", "Sidoarjo", "Gresik", "Mojokerto", "Probolinggo", "Pasuruan", "Garut",
     "Karawang", "Purwakarta", "Cianjur", "Cikarang", "Lampung", "Bali", "Badung", "Gianyar", "Nusa Dua", "Labuan Bajo",
-    "Lombok", "Nusantara", "Washington", "Washington DC", "D.C.", "DC", "New York", "Moskow", "Moscow", "Kiev", "Kyiv",
+    "Lombok", "Nusantara", "Washington", "Washington DC", "Washington D.C.", "D.C.", "DC", "New York", "New York City", "Los Angeles",
+    "Jakarta Pusat", "Jakarta Selatan", "Jakarta Barat", "Jakarta Timur", "Jakarta Utara", "Moskow", "Moscow", "Kiev", "Kyiv",
     "Kharkiv", "Beijing", "Shanghai", "Hong Kong", "Taipei", "Tokyo", "Seoul", "Pyongyang", "Singapura", "Kuala Lumpur",
     "Bangkok", "Manila", "Hanoi", "Phnom Penh", "Yangon", "Naypyidaw", "Dili", "Canberra", "Sydney", "Wellington",
     "London", "Paris", "Berlin", "Brussel", "Brussels", "Jenewa", "Geneva", "Wina", "Roma", "Madrid", "Lisbon", "Den Haag",
@@ -229,6 +230,7 @@ class Dateline:
     prefix: str
     place: str | None
     outlet: str | None
+    weak: bool = False  # a mixed-case known place and no outlet (`Jakarta - `): a dateline only at the body's start
 
 
 def could_be_dateline(paragraph: str) -> bool:
@@ -268,10 +270,23 @@ def parse_dateline(paragraph: str) -> Dateline | None:
             return None
         places.append(part)
     place = ", ".join(places) or None
-    if outlet is None and not (place and (place.upper() == place and any(c.isalpha() for c in place)
-                                          or all(p.casefold() in DATELINE_PLACES for p in places))):
-        return None
-    return Dateline(prefix=match.group(0), place=place, outlet=outlet)
+    if outlet is not None or place and place.upper() == place and any(c.isalpha() for c in place):
+        return Dateline(prefix=match.group(0), place=place, outlet=outlet)
+    if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
+        return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
+    return None
+
+
+SPACED_DASH = re.compile(r"\s" + DASH + r"\s")
+
+
+def _opens_a_sentence(rest: str) -> bool:
+    """What follows a mixed-case place and a dash, if it is a dateline: a capitalised sentence start that is not
+    another place (`Jakarta - Bandung kini ...` is a route) and no second dash soon after (`Jakarta - kota
+    terpadat - ...` is an aside)."""
+    first = rest.split(maxsplit=1)[0] if rest.strip() else ""
+    return (bool(first) and (first[0].isupper() or first[0].isdigit() or first[0] in "\"“'‘")
+            and first.strip(",.:;").casefold() not in DATELINE_PLACES and not SPACED_DASH.search(rest[:80]))
 
 
 SIGNOFF = re.compile(r"\s+" + DASH + r"\s*(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*$")

@@ -124,7 +124,6 @@ def analyse(text: str) -> Page:
     mark_line_rules(page)
     mark_duplicates(page)
     body_start = find_body_start(page)
-    mark_menu(page, body_start)
     mark_header(page, body_start)
     mark_tail(page, body_start)
     strip_inline_read_more(page)
@@ -152,40 +151,18 @@ def mark_duplicates(page: Page) -> None:
         previous = line
 
 
-MENU_RUN = 5  # short lines in a row that make a site menu
-MENU_ITEM_WORDS = 3
-
-
-def mark_menu(page: Page, body_start: int) -> None:
-    """A run of MENU_RUN or more short kept lines (`News`, `Luar Negeri`, ...) above the body is the site's
-    menu, not a title and subtitles; lines other rules removed do not break a run."""
-    run: list[Line] = []
-    for line in page.lines[:body_start]:
-        if line.rule is not None:
-            continue
-        if line.text.count(" ") < MENU_ITEM_WORDS and not line.text.endswith(SENTENCE_END):
-            run.append(line)
-            continue
-        _menu(run)
-        run = []
-    _menu(run)
-
-
-def _menu(run: list[Line]) -> None:
-    if len(run) >= MENU_RUN:
-        for line in run:
-            line.rule = "navigation"
-
-
 def find_body_start(page: Page) -> int:
     """Index of the first body line: the dateline paragraph, else the first paragraph-shaped line, among the
-    first HEADER_SEARCH kept lines; when none of those is either (a site menu longer than that), among the
-    kept lines up to the HEADER_SEARCH-th of MENU_ITEM_WORDS words or more."""
+    first HEADER_SEARCH kept lines. When none of those is either (a site menu longer than that), a dateline
+    among the kept lines up to the HEADER_SEARCH-th of three words or more; not a paragraph there, since
+    short lines above a late paragraph may be the article's own (a poem, a recipe's ingredients)."""
     kept = [i for i, line in enumerate(page.lines) if line.rule is None]
     start = _body_start_among(page, kept[:HEADER_SEARCH])
     if start is None and len(kept) > HEADER_SEARCH:
-        start = _body_start_among(page, _past_short_lines(page, kept))
-    if start is None:
+        start = _body_start_among(page, _past_short_lines(page, kept), paragraphs=False)
+    if start is None:  # a page of short lines (a poem, a list): a headline-shaped first line is the title
+        if len(kept) > 1 and is_headline_shaped(page.lines[kept[0]].text):
+            return kept[1]
         return kept[0] if kept else len(page.lines)
     return start
 
@@ -193,7 +170,7 @@ def find_body_start(page: Page) -> int:
 def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
     candidates, budget = [], HEADER_SEARCH
     for i in kept:
-        if page.lines[i].text.count(" ") >= MENU_ITEM_WORDS:
+        if page.lines[i].text.count(" ") >= 2:
             if not budget:
                 break
             budget -= 1
@@ -201,23 +178,64 @@ def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
     return candidates
 
 
-def _body_start_among(page: Page, candidates: list[int]) -> int | None:
-    for i in candidates:
+def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True) -> int | None:
+    """The dateline's index, else (with `paragraphs`) the first paragraph-shaped line's. A weak dateline
+    (`Jakarta - `, mixed case, no outlet) counts only as the first paragraph: further down, a sentence that
+    starts with a place and a dash is not one."""
+    for position, i in enumerate(candidates):
         dateline = parse_dateline(page.lines[i].text)
-        if dateline is not None:
-            page.dateline = dateline
-            line = page.lines[i]
-            line.removed_prefix = dateline.prefix
-            line.text = line.text[len(dateline.prefix):]
-            return i
-    for i in candidates:
-        if is_paragraph_shaped(page.lines[i].text):
-            return i
+        if dateline is None:
+            continue
+        if dateline.weak and any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position]):
+            continue
+        page.dateline = dateline
+        line = page.lines[i]
+        line.removed_prefix = dateline.prefix
+        line.text = line.text[len(dateline.prefix):]
+        return i
+    if paragraphs:
+        for i in candidates:
+            if is_paragraph_shaped(page.lines[i].text):
+                return i
     return None
+
+
+MENU_LINES = 8
+BREADCRUMB = re.compile(r"\s(?:>>?|›|»)\s")  # `Home > Internasional`, `Beranda › News`, `Home >> Bola`
+
+
+def mark_navigation(page: Page, body_start: int) -> None:
+    """Above the body, a site menu and a breadcrumb are `navigation`, so neither gives the title.
+
+    A menu is MENU_LINES or more kept short lines in a row (up to four words, no sentence end), two thirds
+    of them of one or two words; a line of three words or more that ends the run is left out of it (it
+    may be a short headline). A breadcrumb is a line cut by `>`, `›` or `»` whose first part is short."""
+    run: list[int] = []
+    for i, line in enumerate(page.lines[:body_start]):
+        if line.rule is not None:
+            continue
+        if BREADCRUMB.search(line.text) and len(BREADCRUMB.split(line.text, 1)[0].split()) <= 3:
+            line.rule = "navigation"
+            continue
+        if line.text.count(" ") <= 3 and not line.text.endswith(SENTENCE_END):
+            run.append(i)
+            continue
+        _mark_menu(page, run)
+        run = []
+    _mark_menu(page, run)
+
+
+def _mark_menu(page: Page, run: list[int]) -> None:
+    while run and page.lines[run[-1]].text.count(" ") >= 2:
+        run = run[:-1]
+    if len(run) >= MENU_LINES and 3 * sum(page.lines[i].text.count(" ") <= 1 for i in run) >= 2 * len(run):
+        for i in run:
+            page.lines[i].rule = "navigation"
 
 
 def mark_header(page: Page, body_start: int) -> None:
     """Above the body: the first headline-shaped line is the title; nothing else up there is article text."""
+    mark_navigation(page, body_start)
     after_ai_disclaimer = False
     for line in page.lines[:body_start]:
         is_title_repeat = page.title is not None and line.text.casefold() == page.title.casefold()

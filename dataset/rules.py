@@ -107,11 +107,6 @@ RELATED_HEADINGS, = _full(
     r"related(?:\s+(?:articles|news|stories))?|more\s+stories|you\s+may\s+also\s+like",
 )
 
-# `Home > Internasional > Amerika`: short segments, each starting with a letter (`suhu > 30 derajat` is prose);
-# `\A`, not `^`, so it runs only on lines holding its separator, not on every line through ANCHORED_UNION
-BREADCRUMB = (r"\A\s*(?:[^\W\d_][\w.&'-]*(?:\s+[\w.&'-]+){{0,3}})"
-              r"(?:\s*{separator}\s*[^\W\d_][\w.&'-]*(?:\s+[\w.&'-]+){{0,3}})+\s*\Z")
-
 # (rule, patterns): the first rule with a matching pattern wins; order goes from most to least specific.
 LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
     ("spam", _anywhere(
@@ -155,8 +150,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
     ("embed", _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b")),
     ("navigation", _full(
         r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)",
-        r"next|prev(?:ious)?|load\s+more", r"\d+(?:st|nd|rd|th)?", r"(?:\d+\s+){1,9}\d+")
-        + [needled(BREADCRUMB.format(separator=separator), separator) for separator in (">", "›", "»")]),
+        r"next|prev(?:ious)?|load\s+more", r"\d+(?:st|nd|rd|th)?", r"(?:\d+\s+){1,9}\d+")),
     ("caption", [
         re.compile(r"\([^()]*\b(?:photo|foto|dok|istimewa|getty\s+images|shutterstock)\b[^()]*\)\s*\.?\s*$"),
         # a slash credit names someone with a capital (`(Liputan6.com/Abdillah)`); `(pmg/rds)` is a sign-off.

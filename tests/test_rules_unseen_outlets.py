@@ -49,6 +49,8 @@ def test_furniture_lines_are_recognised(line, rule):
         "Upaya NATO untuk Ukraina",
         "Suhu > 30 derajat",
         "Rusia > Ukraina soal jumlah tentara, kata dia.",
+        "Buka Settings > Privacy",  # a how-to step: breadcrumbs are told by where they stand, above the body
+        "Home > Internasional",
         "Menurut dia, kebijakan itu akan diumumkan pekan depan.",
         "Jokowi mengatakan pembangunan akan dilanjutkan pada 2022, kata juru bicara Istana (30/12/2021).",
         "Google News dan layanan lain kini menampilkan berita dari ratusan media di Indonesia, yang menurut para peneliti "
@@ -86,7 +88,11 @@ def test_datelines_of_other_outlets(paragraph, place, outlet):
     "paragraph",
     ["Presiden Joko Widodo - yang baru tiba - meresmikan jembatan.", "Harga naik 5 - 10 persen pekan ini.", BODY,
      "Biden - Putin bertemu lewat video selama dua jam pada Selasa malam waktu Washington.",
-     "Jakarta Selatan Raya - nama sebuah toko - dibuka kembali pada Senin."],
+     "Jakarta Selatan Raya - nama sebuah toko - dibuka kembali pada Senin.",
+     "Jakarta - Bandung kini bisa ditempuh dalam 45 menit dengan kereta cepat.",  # a route
+     "Serang - serang balik dilancarkan pada Senin malam.",
+     "Jakarta – kota terpadat di Indonesia – kembali dilanda banjir pada Selasa.",  # an aside
+     "Nusantara - ibu kota baru - akan diresmikan pada Agustus."],
 )
 def test_sentences_with_dashes_are_not_datelines(paragraph):
     assert parse_dateline(paragraph) is None
@@ -197,9 +203,6 @@ def test_unseen_outlet_page_end_to_end():
     "line,rule",
     [
         ("BACA HALAMAN BERIKUTNYA", "navigation"),
-        ("Home > Internasional", "navigation"),
-        ("Beranda › News › Internasional", "navigation"),
-        ("detikNews » Internasional » Amerika Serikat", "navigation"),
         ("Pilihan Editor: Jokowi Resmikan Jembatan", "read_more"),
         ("Presiden meresmikan jembatan. (ANTARA FOTO/Hafidz Mubarak)", "caption"),
     ],
@@ -305,3 +308,55 @@ def test_a_two_word_headline_is_not_a_menu():
     article = normalize_text(page, "x.txt", "0" * 64, None).article
     assert article.title == "Krisis Ukraina"
     assert "Krisis Ukraina" not in article.text and article.dateline_place == "Jakarta"
+
+
+def page_of(*lines: str):
+    return normalize_text("\n".join(lines), "x.txt", "0" * 64, None).article
+
+
+def test_a_menu_item_of_four_words_does_not_hide_the_menu():
+    menu = ["News", "Luar Negeri", "Berita Daerah", "Sepak Bola", "Cek Fakta Pemilu 2024", "Sport", "Tekno", "Otomotif"]
+    article = page_of(*menu, "Biden dan Putin Bicara Lewat Video Selama Dua Jam", "Rabu, 08 Des 2021 07:15 WIB", *DETIK_BODY)
+    assert article.title == "Biden dan Putin Bicara Lewat Video Selama Dua Jam"
+    assert {r.rule for r in article.removed if r.text in menu} == {"navigation"}
+
+
+@pytest.mark.parametrize("header", [
+    ["Nasional", "Gempa Guncang Cianjur", "Reporter", "Ahmad Faiz", "Editor", "Dewi Rina"],  # Tempo's short lines
+    MENU[:9] + ["Gempa Guncang Cianjur"],  # a short headline right after a menu
+])
+def test_a_short_headline_among_short_header_lines_is_still_the_title(header):
+    assert page_of(*header, "Senin, 21 Nov 2022 14:05 WIB", *DETIK_BODY).title == "Gempa Guncang Cianjur"
+
+
+@pytest.mark.parametrize("breadcrumb", ["Home > Internasional > Biden dan Putin Bicara Lewat Video", "Home >> News >> Politik",
+                                        "Home > Money > Keuangan, Pajak", "Beranda › News › 2021", "detikNews » Internasional"])
+def test_a_breadcrumb_above_the_body_is_navigation_not_the_title(breadcrumb):
+    article = page_of(breadcrumb, "Biden dan Putin Bicara Lewat Video Selama Dua Jam", *DETIK_BODY)
+    assert article.title == "Biden dan Putin Bicara Lewat Video Selama Dua Jam"
+    assert {r.text: r.rule for r in article.removed}[breadcrumb] == "navigation"
+
+
+def test_a_menu_path_in_a_how_to_article_is_article_text():
+    steps = ["Berikut langkah-langkahnya:", "Buka Settings > Privacy", "Pilih Location Services", "Geser tombol ke posisi mati",
+             "Selesai, aplikasi tidak lagi bisa melacak lokasi Anda."]
+    article = page_of("Cara Mematikan Lokasi di iPhone", "Kompas.com - 12/03/2024, 10:00 WIB", DETIK_BODY[1], *steps)
+    assert article.text.split("\n\n") == [DETIK_BODY[1], *steps]
+
+
+def test_short_lines_above_a_late_first_paragraph_stay_article_text():
+    """A recipe's ingredients (no dateline below them): the search past short lines looks for a dateline only."""
+    ingredients = [f"{n} sdm bahan nomor {n}" for n in range(1, 17)]
+    body = ["Panggang selama 20 menit di suhu 150 derajat Celsius sampai kuning keemasan, lalu angkat dan dinginkan "
+            "sebelum disajikan bersama teh hangat di sore hari."]
+    article = page_of("Resep Kue Kering Kayu Manis", "Kompas.com - 10/04/2023, 09:00 WIB", "Bahan-bahan:", *ingredients, *body)
+    assert article.text.split("\n\n") == ["Bahan-bahan:", *ingredients, *body]
+
+
+def test_a_place_and_a_dash_further_down_is_no_dateline():
+    lead = ["PT Kereta Cepat Indonesia China mencatat kereta cepat Whoosh telah mengangkut lima juta penumpang sejak "
+            "beroperasi pada Oktober tahun lalu, menurut keterangan resmi perusahaan.",
+            "Jakarta - Bandung kini bisa ditempuh dalam 45 menit. Moskow - Kremlin menyatakan hal serupa soal kereta "
+            "cepat di negaranya, kata juru bicara perusahaan itu kepada wartawan."]
+    article = page_of("Kereta Cepat Whoosh Catat 5 Juta Penumpang", "Senin, 15 Januari 2024 14:20 WIB", *lead)
+    assert article.dateline_place is None and article.text.split("\n\n") == lead
