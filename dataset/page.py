@@ -160,9 +160,7 @@ def find_body_start(page: Page) -> int:
     start = _body_start_among(page, kept[:HEADER_SEARCH])
     if start is None and len(kept) > HEADER_SEARCH:
         start = _body_start_among(page, _past_short_lines(page, kept), paragraphs=False)
-    if start is None:  # a page of short lines (a poem, a list): a headline-shaped first line is the title
-        if len(kept) > 1 and is_headline_shaped(page.lines[kept[0]].text):
-            return kept[1]
+    if start is None:
         return kept[0] if kept else len(page.lines)
     return start
 
@@ -180,14 +178,15 @@ def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
 
 def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True) -> int | None:
     """The dateline's index, else (with `paragraphs`) the first paragraph-shaped line's. A weak dateline
-    (`Jakarta - `, mixed case, no outlet) counts only as the first paragraph: further down, a sentence that
-    starts with a place and a dash is not one."""
+    (`Jakarta - `, mixed case, no outlet) counts only where it opens the first paragraph: further down, a
+    sentence that starts with a place and a dash is not one, nor is a short list item (`Jakarta - Rp 5 juta`)."""
     for position, i in enumerate(candidates):
         dateline = parse_dateline(page.lines[i].text)
         if dateline is None:
             continue
-        if dateline.weak and any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position]):
-            continue
+        if dateline.weak and (not is_paragraph_shaped(page.lines[i].text)
+                              or any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position])):
+            continue  # `Jakarta - Cerah berawan` in a weather list, or a sentence further down
         page.dateline = dateline
         line = page.lines[i]
         line.removed_prefix = dateline.prefix
@@ -204,40 +203,37 @@ MENU_LINES = 8
 BREADCRUMB = re.compile(r"\s(?:>>?|›|»)\s")  # `Home > Internasional`, `Beranda › News`, `Home >> Bola`
 
 
-def mark_navigation(page: Page, body_start: int) -> None:
-    """Above the body, a site menu and a breadcrumb are `navigation`, so neither gives the title.
+def is_breadcrumb(text: str) -> bool:
+    """A line cut by `>`, `›` or `»` whose first part is short; only ever asked of lines above the body."""
+    return BREADCRUMB.search(text) is not None and len(BREADCRUMB.split(text, 1)[0].split()) <= 3
 
-    A menu is MENU_LINES or more kept short lines in a row (up to four words, no sentence end), two thirds
-    of them of one or two words; a line of three words or more that ends the run is left out of it (it
-    may be a short headline). A breadcrumb is a line cut by `>`, `›` or `»` whose first part is short."""
-    run: list[int] = []
+
+def title_index(page: Page, body_start: int) -> int | None:
+    """The headline: the first headline-shaped kept line above the body (and above any AI summary); but
+    below MENU_LINES or more lines of one or two words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first
+    one of three words or more, if there is one."""
+    shaped: list[int] = []
+    short = 0
     for i, line in enumerate(page.lines[:body_start]):
+        if line.rule == "ai_summary":
+            break
         if line.rule is not None:
             continue
-        if BREADCRUMB.search(line.text) and len(BREADCRUMB.split(line.text, 1)[0].split()) <= 3:
-            line.rule = "navigation"
-            continue
-        if line.text.count(" ") <= 3 and not line.text.endswith(SENTENCE_END):
-            run.append(i)
-            continue
-        _mark_menu(page, run)
-        run = []
-    _mark_menu(page, run)
-
-
-def _mark_menu(page: Page, run: list[int]) -> None:
-    while run and page.lines[run[-1]].text.count(" ") >= 2:
-        run = run[:-1]
-    if len(run) >= MENU_LINES and 3 * sum(page.lines[i].text.count(" ") <= 1 for i in run) >= 2 * len(run):
-        for i in run:
-            page.lines[i].rule = "navigation"
+        if is_headline_shaped(line.text) and not is_breadcrumb(line.text):
+            if not shaped and line.text.count(" ") <= 1:
+                shaped.append(i)
+            elif line.text.count(" ") >= 2:
+                return i if not shaped or short >= MENU_LINES else shaped[0]
+        if line.text.count(" ") <= 1:
+            short += 1
+    return shaped[0] if shaped else None
 
 
 def mark_header(page: Page, body_start: int) -> None:
-    """Above the body: the first headline-shaped line is the title; nothing else up there is article text."""
-    mark_navigation(page, body_start)
+    """Above the body: the headline (`title_index`) is the title; nothing else up there is article text."""
+    title_at = title_index(page, body_start)
     after_ai_disclaimer = False
-    for line in page.lines[:body_start]:
+    for i, line in enumerate(page.lines[:body_start]):
         is_title_repeat = page.title is not None and line.text.casefold() == page.title.casefold()
         if line.rule == "ai_summary":
             after_ai_disclaimer = True
@@ -246,8 +242,10 @@ def mark_header(page: Page, body_start: int) -> None:
         elif line.rule is None:
             if after_ai_disclaimer:
                 line.rule = "ai_summary"
-            elif page.title is None and is_headline_shaped(line.text):
+            elif i == title_at:
                 page.title, line.rule = line.text, "title"
+            elif is_breadcrumb(line.text):
+                line.rule = "navigation"
             elif page.title is not None and not any(l.rule == "subtitle" for l in page.lines[:body_start]):
                 line.rule = "subtitle"
             else:
