@@ -44,14 +44,20 @@ def test_a_header_reworded_in_label_studio_still_names_a_known_target():
         stance_targets_of_config(config)
 
 
-def test_targets_given_to_a_pull_are_checked_and_a_change_of_them_is_a_new_snapshot(tmp_path):
-    release = normalize_folder(SEEDS, tmp_path / "articles").release
+def tiongkok_answer(folder):
+    """The seeds normalized into folder/articles, and a Label Studio export file with one AGAINST on `Tiongkok`."""
+    release = normalize_folder(SEEDS, folder / "articles").release
     row = release.read().to_pylist()[0]
-    export_file = tmp_path / "export.json"
+    export_file = folder / "export.json"
     export_file.write_text(json.dumps([{"id": 7, "annotations": [{"id": 70, "completed_by": 1, "result": [
         {"from_name": "stance_tiongkok", "to_name": "text", "type": "choices", "value": {"choices": ["AGAINST"]}}]}],
         "data": {"article_id": row["id"], "text": row["text"], "text_sha256": row["text_sha256"],
                  "release": release.version}}]), encoding="utf-8")
+    return row, export_file
+
+
+def test_targets_given_to_a_pull_are_checked_and_a_change_of_them_is_a_new_snapshot(tmp_path):
+    _, export_file = tiongkok_answer(tmp_path)
     out = tmp_path / "annotations"
     with pytest.raises(SchemaError, match="duplicate stance control name 'stance_amerika_serikat'"):
         pull(None, "offline", out, export_file=export_file, targets=["Amerika Serikat", "Amerika-Serikat"])
@@ -89,13 +95,7 @@ def test_a_project_pushed_with_targets_exports_their_answers(labelstudio, tmp_pa
 
 
 def test_pull_from_an_export_file_records_the_targets_it_is_given(tmp_path):
-    release = normalize_folder(SEEDS, tmp_path / "articles").release
-    row = release.read().to_pylist()[0]
-    export_file = tmp_path / "export.json"
-    export_file.write_text(json.dumps([{"id": 7, "annotations": [{"id": 70, "completed_by": 1, "result": [
-        {"from_name": "stance_tiongkok", "to_name": "text", "type": "choices", "value": {"choices": ["AGAINST"]}}]}],
-        "data": {"article_id": row["id"], "text": row["text"], "text_sha256": row["text_sha256"],
-                 "release": release.version}}]), encoding="utf-8")
+    row, export_file = tiongkok_answer(tmp_path)
     runner = CliRunner()
     refused = runner.invoke(cli, ["pull", "--project", "p", "--out", str(tmp_path / "a"), "--targets", "Tiongkok"])
     assert refused.exit_code == 2 and "--targets and --export-server go with --from-export" in refused.output
