@@ -270,14 +270,28 @@ def parse_dateline(paragraph: str) -> Dateline | None:
             return None
         places.append(part)
     place = ", ".join(places) or None
-    if outlet is not None or place and place.upper() == place and any(c.isalpha() for c in place):
+    if outlet is not None:
         return Dateline(prefix=match.group(0), place=place, outlet=outlet)
+    if place and place.upper() == place and any(c.isalpha() for c in place):
+        if _is_acronym(place) or not _capitalised(paragraph[match.end():]):
+            return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`: a sentence, not a dateline
+        return Dateline(prefix=match.group(0), place=place, outlet=None)
     if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
         return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
     return None
 
 
 SPACED_DASH = re.compile(r"\s" + DASH + r"\s")
+
+
+def _is_acronym(place: str) -> bool:
+    """An all-capitals head of one word of up to three letters that names no listed place (`TNI`, `KPK`, `MU`)."""
+    return " " not in place and len(place.strip(".")) <= 3 and place.casefold() not in DATELINE_PLACES
+
+
+def _capitalised(rest: str) -> bool:
+    first = rest.lstrip()[:1]
+    return bool(first) and (first.isupper() or first.isdigit() or first in "\"“'‘(")
 
 
 def _opens_a_sentence(rest: str) -> bool:

@@ -70,6 +70,8 @@ def test_article_lines_are_not_furniture(line):
         ("TRIBUNNEWS.COM, JAKARTA -- " + BODY, "JAKARTA", "Tribunnews.com"),
         ("SURABAYA, KOMPAS.com — " + BODY, "SURABAYA", "Kompas.com"),
         ("BALIKPAPAN – " + BODY, "BALIKPAPAN", None),
+        ("BALI - " + BODY, "BALI", None),
+        ("PATI - " + BODY, "PATI", None),
         ("Liputan6.com, Washington D.C - " + BODY, "Washington D.C", "Liputan6.com"),
         ("Jakarta - " + BODY, "Jakarta", None),  # detik: a known place in mixed case, no outlet
         ("Moskow - " + BODY, "Moskow", None),
@@ -92,7 +94,9 @@ def test_datelines_of_other_outlets(paragraph, place, outlet):
      "Jakarta - Bandung kini bisa ditempuh dalam 45 menit dengan kereta cepat.",  # a route
      "Serang - serang balik dilancarkan pada Senin malam.",
      "Jakarta – kota terpadat di Indonesia – kembali dilanda banjir pada Selasa.",  # an aside
-     "Nusantara - ibu kota baru - akan diresmikan pada Agustus."],
+     "Nusantara - ibu kota baru - akan diresmikan pada Agustus.",
+     "TNI - Polri menggelar apel gabungan pengamanan mudik di Monas pada Rabu pagi.",  # an acronym, not a place
+     "KPK - yang dulu disegani - kini kehilangan kepercayaan publik, kata peneliti itu."],
 )
 def test_sentences_with_dashes_are_not_datelines(paragraph):
     assert parse_dateline(paragraph) is None
@@ -369,3 +373,12 @@ def test_a_place_and_a_dash_further_down_is_no_dateline():
             "cepat di negaranya, kata juru bicara perusahaan itu kepada wartawan."]
     article = page_of("Kereta Cepat Whoosh Catat 5 Juta Penumpang", "Senin, 15 Januari 2024 14:20 WIB", *lead)
     assert article.dateline_place is None and article.text.split("\n\n") == lead
+
+
+def test_an_acronym_and_a_dash_further_down_does_not_cut_the_paragraphs_above():
+    body = ["Pemerintah menyiapkan pengamanan arus mudik Lebaran 2024 di seluruh provinsi dengan melibatkan puluhan ribu "
+            "personel gabungan, menurut keterangan resmi Kementerian Perhubungan pada Selasa.",
+            "TNI - Polri menggelar apel gabungan di Monas pada Rabu pagi, diikuti oleh ribuan personel yang akan "
+            "ditempatkan di titik-titik rawan kemacetan selama libur panjang."]
+    article = page_of("Apel Gabungan Pengamanan Mudik Lebaran 2024", "Rabu, 13 Maret 2024 10:00 WIB", *body)
+    assert article.dateline_place is None and article.text.split("\n\n") == body
