@@ -164,7 +164,7 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
         return None
     match = TIMESTAMP_LINE.match(line)
     if not match:
-        return None
+        return _published_then_updated(line)
     weekday = (match["weekday"] or "").lower().replace("’", "'")  # `Jum’at` as typeset
     if weekday and weekday not in WEEKDAYS:
         return None
@@ -190,6 +190,22 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
         is_update=(match["label"] or "").lower() in UPDATE_LABELS,
         warning=warning,
     )
+
+
+UPDATED_AFTER = re.compile(r"\s*[|·•,\-–—]?\s+(?=(?:diperbarui|diperbaharui|updated)\b)", re.IGNORECASE)
+
+
+def _published_then_updated(line: str) -> Timestamp | None:
+    """`Kompas.com - 12/03/2024, 10:00 WIB Diperbarui 12/03/2024, 11:05 WIB`: both times on one line, the
+    publication first. Left unread, its `Kompas.com - ` passed for a dateline and the time stayed in the text."""
+    lowered = line.lower()
+    if "diperba" not in lowered and "updated" not in lowered:
+        return None
+    cut = UPDATED_AFTER.search(line)
+    if cut is None or cut.start() == 0:
+        return None
+    published, updated = parse_timestamp_line(line[: cut.start()]), parse_timestamp_line(line[cut.end():])
+    return published if published is not None and updated is not None and updated.is_update else None
 
 
 # ---- dateline and sign-off --------------------------------------------------------------------
