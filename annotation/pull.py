@@ -27,7 +27,7 @@ from dataset.records import sha256_hex
 from dataset.store import Release, Store, write_parquet
 
 from .client import Connection, LabelStudioError, find_project_by_title
-from .schema import load_schema, stance_targets_of_config
+from .schema import LabelSchema, load_schema, stance_targets_of_config
 
 log = logging.getLogger(__name__)
 SALT_ENV = "WARTA_PSEUDONYM_SALT"
@@ -326,10 +326,11 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
 
     The snapshot records the stance targets the annotators were asked about, so `export` reads the
     answers of a project pushed with `--targets`: a server pull takes them from the project's config,
-    an export file (which has no config) from `targets`, else from the latest snapshot in `out`. An export file's authors get the pseudonyms
-    an earlier server pull into `out` gave them (`export_server`: which server the file is from, when
-    pulls from several servers went into `out`)."""
+    an export file (which has no config) from `targets`, else from the latest snapshot in `out`. An
+    export file's authors get the pseudonyms an earlier server pull into `out` gave them (`export_server`:
+    which server the file is from, when pulls from several servers went into `out`)."""
     out = Path(out)
+    schema = load_schema()
     pseudonym = Pseudonymizer.for_folder(out)
     source: dict[str, Any] = {"project": title}
     manifest: dict[str, Any] = {"source": source}
@@ -340,8 +341,8 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
         if project is None:
             raise LabelStudioError(f"no project titled {title!r} on {connection.url}")
         source.update(project_id=project.id, server=connection.url)
-        asked = _checked_targets(stance_targets_of_config(project.label_config or "<View/>",
-                                                          known=load_schema().stance_targets))
+        asked = _checked_targets(schema, stance_targets_of_config(project.label_config or "<View/>",
+                                                                  known=schema.stance_targets))
         if targets is not None and tuple(targets) != asked:
             raise LabelStudioError(f"project {title!r} asks about the stance targets {list(asked)}, not {list(targets)}; "
                                    "a server pull reads them from the project, so leave out --targets")
@@ -355,7 +356,7 @@ def pull(connection: Connection | None, title: str, out: Path, export_file: Path
         items = _load_json(export_file)
         identities = {}
         source["export_file"] = Path(export_file).name
-        asked = _checked_targets(tuple(targets)) if targets is not None else _latest_targets(out)
+        asked = _checked_targets(schema, tuple(targets)) if targets is not None else _latest_targets(out)
         known, server = UserPseudonyms(out, pseudonym).for_export(export_server)
         if server is not None:
             source["user_ids_of"] = server
@@ -373,9 +374,9 @@ def _latest_targets(out: Path) -> tuple[str, ...]:
     return tuple(store.release(latest).manifest.get("stance_targets") or ()) if latest else ()
 
 
-def _checked_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+def _checked_targets(schema: LabelSchema, targets: tuple[str, ...]) -> tuple[str, ...]:
     """`targets` if push would accept them (SchemaError otherwise: a snapshot with them could not be exported)."""
-    return load_schema().with_targets(targets).stance_targets if targets else ()
+    return schema.with_targets(targets).stance_targets if targets else ()
 
 
 def _load_json(path: Path) -> Any:

@@ -178,7 +178,6 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
             continue
         units = utf16_to_python(text)
         found: dict[Span, str] = {}
-        stance: dict[str, str] = {}
         rejected_at: list[tuple[int, int]] = []
         unplaced = 0
         answers: dict[str, list[str]] = {}
@@ -208,7 +207,6 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                             or choices[0] not in schema.stance_choices):
                         raise ValueError(f"stance for {target!r} must be one of {list(schema.stance_choices)}, got {choices}")
                     answers.setdefault(target, []).append(choices[0])
-                    stance[target] = choices[0]
                     counts["stance_ok"] += 1
                 else:
                     raise ValueError(f"result from unknown control {item.get('from_name')!r}")
@@ -219,9 +217,9 @@ def validate(rows: Iterable[dict], texts: dict[str, str], schema: LabelSchema) -
                     places = _claimed_places(item, text, units)
                     rejected_at.extend(places)
                     unplaced += not places
+        stance = {target: given[0] for target, given in answers.items() if len(set(given)) == 1}
         for target, given in answers.items():
-            if len(set(given)) > 1:  # an API import can answer a target twice; neither answer is the annotator's
-                del stance[target]
+            if target not in stance:  # an API import can answer a target twice; neither answer is the annotator's
                 counts["stance_ok"] -= len(given)
                 counts["items_rejected"] += len(given)
                 result.rejections.append(Rejection(**base, reason=f"answers {target!r} {len(given)} times, differently "
