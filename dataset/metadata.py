@@ -247,6 +247,7 @@ class Dateline:
     place: str | None
     outlet: str | None
     weak: bool = False  # a mixed-case known place and no outlet (`Jakarta - `): a dateline only at the body's start
+    unlisted: bool = False  # capitals, no outlet, no listed place (`SUBANG - `, but `PDIP - `): above every paragraph only
 
 
 def could_be_dateline(paragraph: str) -> bool:
@@ -291,7 +292,8 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     if place and place.upper() == place and any(c.isalpha() for c in place):
         if _is_acronym(place) or not _capitalised(paragraph[match.end():]):
             return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`: a sentence, not a dateline
-        return Dateline(prefix=match.group(0), place=place, outlet=None)
+        listed = any(p.casefold() in DATELINE_PLACES for p in places)
+        return Dateline(prefix=match.group(0), place=place, outlet=None, unlisted=not listed)
     if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
         return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
     return None

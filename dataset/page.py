@@ -179,14 +179,18 @@ def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
 def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True) -> int | None:
     """The dateline's index, else (with `paragraphs`) the first paragraph-shaped line's. A weak dateline
     (`Jakarta - `, mixed case, no outlet) counts only where it opens the first paragraph: further down, a
-    sentence that starts with a place and a dash is not one, nor is a short list item (`Jakarta - Rp 5 juta`)."""
+    sentence that starts with a place and a dash is not one, nor is a short list item (`Jakarta - Rp 5 juta`).
+    An unlisted one in capitals (`SUBANG - `) counts only above every paragraph: further down it is more often
+    an acronym opening a sentence (`PDIP - Partai ...`)."""
     for position, i in enumerate(candidates):
         dateline = parse_dateline(page.lines[i].text)
         if dateline is None:
             continue
-        if dateline.weak and (not is_paragraph_shaped(page.lines[i].text)
-                              or any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position])):
-            continue  # `Jakarta - Cerah berawan` in a weather list, or a sentence further down
+        if dateline.weak and not is_paragraph_shaped(page.lines[i].text):
+            continue  # `Jakarta - Cerah berawan` in a weather list
+        if ((dateline.weak or dateline.unlisted)
+                and any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position])):
+            continue  # a sentence further down
         page.dateline = dateline
         line = page.lines[i]
         line.removed_prefix = dateline.prefix

@@ -373,9 +373,21 @@ def test_a_place_keyed_list_item_is_no_dateline(item):
     "negaranya, kata juru bicara perusahaan itu kepada wartawan.",  # a place and a dash further down
     "TNI - Polri menggelar apel gabungan di Monas pada Rabu pagi, diikuti oleh ribuan personel yang akan ditempatkan di "
     "titik-titik rawan kemacetan selama libur panjang.",  # an acronym and a dash: it used to cut the paragraph above
+    "PDIP - Partai pemenang pemilu itu - menyatakan akan mendukung program kereta cepat lanjutan ke Surabaya, kata "
+    "sekretaris jenderalnya.",  # four capitals, no listed place: a dateline only above every paragraph
+    "BUMN - Badan usaha milik negara mencatat laba gabungan naik tahun ini berkat proyek infrastruktur, kata menteri "
+    "dalam rapat kerja dengan DPR.",
 ])
 def test_a_dash_further_down_is_no_dateline_and_cuts_nothing(second):
     lead = ["PT Kereta Cepat Indonesia China mencatat kereta cepat Whoosh telah mengangkut lima juta penumpang sejak "
             "beroperasi pada Oktober tahun lalu, menurut keterangan resmi perusahaan.", second]
     article = page_of("Kereta Cepat Whoosh Catat 5 Juta Penumpang", "Senin, 15 Januari 2024 14:20 WIB", *lead)
     assert article.dateline_place is None and article.text.split("\n\n") == lead
+
+
+def test_an_unlisted_capitalised_place_opening_the_body_is_the_dateline():
+    lead = "SUBANG - Polisi menangkap dua orang yang diduga mencuri kabel listrik di jalur kereta cepat pada Selasa malam."
+    rest = "Keduanya kini ditahan di markas kepolisian resor setempat untuk menjalani pemeriksaan lebih lanjut."
+    article = page_of("Dua Pencuri Kabel Ditangkap", "Rabu, 17 Januari 2024 08:10 WIB", lead, rest)
+    assert article.dateline_place == "SUBANG"
+    assert article.text.split("\n\n") == [lead.removeprefix("SUBANG - "), rest]
