@@ -16,6 +16,7 @@ from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
 HEADER_SEARCH = 15
+PROSE_WORDS = 15
 SENTENCE_END = ("." , "!", "?", "…", '"', "”", "’", ")")
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 INVISIBLE = re.compile(r"[\u200b\ufeff\u2060\u00ad]")
@@ -114,9 +115,13 @@ def is_title_case(tokens: list[str]) -> bool:
 
 
 def is_paragraph_shaped(text: str) -> bool:
+    """Long, or a sentence, and not capitalised like a linked headline; but a sentence of 15 words or more
+    that ends in a full stop is prose however many names it holds (`Presiden Joko Widodo meresmikan ...`)."""
     tokens = text.split()  # split once for both tests: this runs on most lines of a page
     n = len(tokens)
-    return (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not is_title_case(tokens)
+    if not (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))):
+        return False
+    return not is_title_case(tokens) or (n >= PROSE_WORDS and text.endswith("."))
 
 
 def analyse(text: str) -> Page:

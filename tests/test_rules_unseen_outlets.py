@@ -391,3 +391,19 @@ def test_an_unlisted_capitalised_place_opening_the_body_is_the_dateline():
     article = page_of("Dua Pencuri Kabel Ditangkap", "Rabu, 17 Januari 2024 08:10 WIB", lead, rest)
     assert article.dateline_place == "SUBANG"
     assert article.text.split("\n\n") == [lead.removeprefix("SUBANG - "), rest]
+
+
+@pytest.mark.parametrize("lead", [
+    "Presiden Joko Widodo meresmikan Bendungan Sadawarna di Kabupaten Subang, Jawa Barat, pada Selasa pagi bersama "
+    "sejumlah menteri Kabinet Indonesia Maju.",
+    "Subang - Presiden Joko Widodo meresmikan Bendungan Sadawarna di Kabupaten Subang, Jawa Barat, pada Selasa pagi "
+    "bersama sejumlah menteri Kabinet Indonesia Maju.",  # detik's dateline of an unlisted place
+])
+def test_a_lead_dense_with_names_is_article_text(lead):
+    """Most of its words are capitalised, like a linked headline's, but a sentence this long is prose: it used to be
+    lost as header when no dateline stood above it."""
+    rest = ["Bendungan itu diharapkan mengairi ribuan hektare sawah dan mengurangi banjir di wilayah utara kabupaten "
+            "tersebut, kata kepala balai wilayah sungai setempat.", "Pembangunannya dimulai pada tahun 2018."]
+    article = page_of("Jokowi Resmikan Bendungan Sadawarna di Subang", "Selasa, 12 Maret 2024 10:00 WIB", lead, *rest)
+    assert article.title == "Jokowi Resmikan Bendungan Sadawarna di Subang"
+    assert article.text.split("\n\n") == [lead, *rest]
