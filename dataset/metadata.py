@@ -431,7 +431,7 @@ def credited_sources(text: str) -> list[str]:
 
 EDITOR_LINE = re.compile(r"^\s*(?:editor|penyunting|redaktur)\s*:\s*(?P<names>.+?)\s*$", re.IGNORECASE)
 AUTHOR_LINE = re.compile(
-    r"^\s*\(?\s*(?:penulis|reporter|pewarta|wartawan|kontributor)\s*:\s*(?P<names>[^|)]+?)\s*(?:\||\)|$)", re.IGNORECASE
+    r"^\s*\(?\s*(?:penulis|oleh|reporter|pewarta|wartawan|kontributor)\s*:\s*(?P<names>[^|)]+?)\s*(?:\||\)|$)", re.IGNORECASE
 )
 
 

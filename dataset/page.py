@@ -129,6 +129,8 @@ def analyse(text: str) -> Page:
     mark_line_rules(page)
     mark_duplicates(page)
     body_start = find_body_start(page)
+    if page.dateline is None:
+        body_start = with_opening_lines(page, body_start)
     mark_header(page, body_start)
     mark_tail(page, body_start)
     strip_inline_read_more(page)
@@ -206,6 +208,27 @@ def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True
             if is_paragraph_shaped(page.lines[i].text):
                 return i
     return None
+
+
+OPENING_END = (*SENTENCE_END, ":")
+NUMBERED_ITEM = re.compile(r"^\d{1,2}[.)]\s+\S")
+
+
+def with_opening_lines(page: Page, body_start: int) -> int:
+    """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
+    lead, a quote, a list's intro and numbered items. Kept lines right above the body that end a sentence (or are
+    numbered items) join it, up to the headline; a line that ends no sentence (a byline, a deck) stops them."""
+    if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
+        return body_start  # the summary's sentences stand above the body on purpose
+    title_at = title_index(page, body_start)
+    floor = -1 if title_at is None else title_at
+    start = body_start
+    while start - 1 > floor:
+        line = page.lines[start - 1]
+        if line.rule is not None or not (line.text.endswith(OPENING_END) or NUMBERED_ITEM.match(line.text)):
+            break
+        start -= 1
+    return start
 
 
 MENU_LINES = 8

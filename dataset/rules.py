@@ -134,7 +134,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         r"facebook|twitter|whatsapp|telegram|linkedin|line|copy\s+link|salin\s+(?:tautan|link)")),
     ("reading_time", _full(
         r"(?:bacaan|waktu\s+baca|lama\s+baca)\s*:?\s*\d+\s*menit", r"\d+\s*(?:menit|min(?:ute)?s?)\s+(?:baca|bacaan|read)")),
-    ("byline", _start(r"(?:editor|penulis|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
+    ("byline", _start(r"(?:editor|penulis|oleh|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
         + [cased(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$", needle="umber")]
         + _start(r"laporan\s+(?:wartawan|reporter|koresponden)\b")
         + [re.compile(r"^\s*\(\s*(?:reporter|penulis|editor)\s*:.*\)\s*$")]),

@@ -24,6 +24,7 @@ BODY = (
         ("Artikel ini telah tayang di Kompas.com dengan judul \"Jembatan Baru\"", "read_more"),
         ("Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com.", "ad"),
         ("Pewarta: Andi Saputra", "byline"),
+        ("Oleh: Ahmad Faiz", "byline"),
         ("Editor: Budi Santoso", "byline"),
         ("Laporan Wartawan Tribunnews.com, Reza Deni", "byline"),
         ("(Reporter: Nadia Putri | Editor: Rina)", "byline"),
@@ -407,3 +408,34 @@ def test_a_lead_dense_with_names_is_article_text(lead):
     article = page_of("Jokowi Resmikan Bendungan Sadawarna di Subang", "Selasa, 12 Maret 2024 10:00 WIB", lead, *rest)
     assert article.title == "Jokowi Resmikan Bendungan Sadawarna di Subang"
     assert article.text.split("\n\n") == [lead, *rest]
+
+
+LATE_PARAGRAPH = ("Di Pasar Induk Kramat Jati, harga cabai rawit merah kini mencapai Rp 90.000 per kilogram, naik dua kali "
+                  "lipat dibanding pekan lalu, kata para pedagang.")
+
+
+@pytest.mark.parametrize("opening", [
+    ["Harga cabai rawit melonjak tajam."],  # a one-sentence lead
+    ["“Pasar sepi sejak Senin.”", "Begitu kata Siti, pedagang cabai."],  # a quote
+    ["Berikut tiga penyebabnya:", "1. Hujan deras", "2. Gagal panen", "3) Ongkos angkut naik"],  # a list
+])
+def test_short_opening_lines_without_a_dateline_are_article_text(opening):
+    """Above the first paragraph and below the headline, lines that end a sentence open the article: they used to be
+    header (the first of them a subtitle), lost."""
+    article = page_of("Harga Cabai Melonjak", "Kompas.com - 22/11/2022, 10:00 WIB", *opening, LATE_PARAGRAPH)
+    assert article.title == "Harga Cabai Melonjak"
+    assert article.text.split("\n\n") == [*opening, LATE_PARAGRAPH]
+
+
+def test_lines_that_end_no_sentence_stay_header_above_a_late_first_paragraph():
+    header = ["Pedagang Mengeluh, Pembeli Berkurang", "Kolom Ekonomi"]  # a deck and a rubric
+    article = page_of("Harga Cabai Melonjak", "Oleh: Ahmad Faiz", *header, "Harga naik tajam.", LATE_PARAGRAPH)
+    assert article.text.split("\n\n") == ["Harga naik tajam.", LATE_PARAGRAPH]
+    assert {r.text: r.rule for r in article.removed if r.text in header} == {header[0]: "subtitle", header[1]: "header"}
+    assert article.authors == ["Ahmad Faiz"]  # `Oleh:` is a byline
+
+
+def test_opening_lines_wait_for_the_dateline_when_there_is_one():
+    article = page_of("Harga Cabai Melonjak", "Kompas.com - 22/11/2022, 10:00 WIB", "Harga cabai rawit melonjak tajam.",
+                      "JAKARTA, KOMPAS.com - " + LATE_PARAGRAPH)
+    assert article.text == LATE_PARAGRAPH
