@@ -20,6 +20,7 @@ REMOVAL_RULES: dict[str, str] = {
     "comment_prompt": "the comment box and its prompts",
     "ad": "advertising, subscription or house promotion",
     "share": "share buttons",
+    "consent": "a cookie or privacy consent notice",
     "reading_time": "a reading-time badge",
     "caption": "a photo caption or photo credit",
     "byline": "author, editor or source credit line (values kept as metadata)",

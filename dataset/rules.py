@@ -147,6 +147,10 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
                     r"whatsapp\s+ke\s+nomor", needled(r"wa\s+ke\s+nomor", "nomor"))
         + [re.compile(BULLET + r"(?:langganan\b|scan\s+qr\b|dapatkan\s+(?:update|informasi|berita|notifikasi)\b"
                       r"|ikuti\s+(?:kami|berita|kanal|channel)\b|download\s+aplikasi\b|unduh\s+aplikasi\b)")]),
+    ("consent", _anywhere(
+        needled(r"\bcookies?\b.*\b(?:situs|website|laman|pengalaman|privasi|menyetujui|persetujuan|experience|privacy)\b"
+                r"|\b(?:situs|website|laman)\s+ini\s+(?:menggunakan|memakai)\s+cookies?\b", "cookie"),
+        needled(r"we\s+use\s+cookies|accept\s+(?:all\s+)?cookies|cookie\s+(?:policy|settings|preferences)", "cookie"))),
     ("embed", _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b")),
     ("navigation", _full(
         r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)",

@@ -25,6 +25,9 @@ BODY = (
         ("Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com.", "ad"),
         ("Pewarta: Andi Saputra", "byline"),
         ("Oleh: Ahmad Faiz", "byline"),
+        ("Kami menggunakan cookie untuk meningkatkan pengalaman Anda di situs ini. Dengan melanjutkan, Anda menyetujui "
+         "kebijakan privasi kami.", "consent"),
+        ("We use cookies to improve your experience. Accept all cookies", "consent"),
         ("Editor: Budi Santoso", "byline"),
         ("Laporan Wartawan Tribunnews.com, Reza Deni", "byline"),
         ("(Reporter: Nadia Putri | Editor: Rina)", "byline"),
@@ -52,6 +55,7 @@ def test_furniture_lines_are_recognised(line, rule):
         "Rusia > Ukraina soal jumlah tentara, kata dia.",
         "Buka Settings > Privacy",  # a how-to step: breadcrumbs are told by where they stand, above the body
         "Home > Internasional",
+        "Resep cookies cokelat yang renyah dan mudah dibuat di rumah untuk sajian lebaran.",
         "Menurut dia, kebijakan itu akan diumumkan pekan depan.",
         "Jokowi mengatakan pembangunan akan dilanjutkan pada 2022, kata juru bicara Istana (30/12/2021).",
         "Google News dan layanan lain kini menampilkan berita dari ratusan media di Indonesia, yang menurut para peneliti "
@@ -439,3 +443,21 @@ def test_opening_lines_wait_for_the_dateline_when_there_is_one():
     article = page_of("Harga Cabai Melonjak", "Kompas.com - 22/11/2022, 10:00 WIB", "Harga cabai rawit melonjak tajam.",
                       "JAKARTA, KOMPAS.com - " + LATE_PARAGRAPH)
     assert article.text == LATE_PARAGRAPH
+
+
+def test_a_cookie_notice_above_the_page_is_no_paragraph():
+    """Paragraph-shaped, it used to start the body: the menu, headline and byline below it all became article text."""
+    notice = ("Kami menggunakan cookie untuk meningkatkan pengalaman Anda di situs ini. Dengan melanjutkan, Anda "
+              "menyetujui kebijakan privasi kami.")
+    article = page_of(notice, *MENU[:9], "Harga BBM Subsidi Resmi Naik Mulai Hari Ini", "Sabtu, 03 Sep 2022 14:30 WIB",
+                      "Jakarta - " + LATE_PARAGRAPH)
+    assert article.title == "Harga BBM Subsidi Resmi Naik Mulai Hari Ini"
+    assert (article.dateline_place, article.text) == ("Jakarta", LATE_PARAGRAPH)
+    assert [r.rule for r in article.removed if r.text == notice] == ["consent"]
+
+
+def test_every_line_rule_is_described_for_the_card():
+    from dataset.records import REMOVAL_RULES
+    from dataset.rules import LINE_RULES
+
+    assert {rule for rule, _ in LINE_RULES} <= set(REMOVAL_RULES)
