@@ -16,6 +16,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from dataset import __version__
+from dataset.records import REMOVAL_RULES
 from dataset.store import Release, Store
 
 from .agreement import AgreementReport
@@ -114,6 +115,8 @@ def write_card(folder: Path, schema: LabelSchema, features: dict, rows: dict[str
                gold: GoldResult, report: AgreementReport, release: Release, snapshot: Release, article_store: Store,
                snapshot_store: Store, repo_id: str, quorum: float) -> Path:
     annotators = {j.annotator for j in validation.judgements}
+    stats = release.manifest.get("stats") or {}
+    removed = stats.get("removed_by_rule") or {}
     split_names = [s for s in SPLITS if any(s in counts for counts in rows.values())]
     empty = [s for s in SPLITS if s not in split_names]
     entity_counts = {split: Counter() for split in split_names}
@@ -160,6 +163,9 @@ def write_card(folder: Path, schema: LabelSchema, features: dict, rows: dict[str
                   {"part": "annotations", "version": snapshot.version, "content": snapshot.manifest["content_sha256"][:16]},
                   {"part": "label schema", "version": schema.version, "content": schema.fingerprint[:16]}],
         changelog=_lineage(article_store, "articles") + _lineage(snapshot_store, "annotations"),
+        cleaning_summary=f"articles {release.version}: {stats.get('articles', release.manifest.get('rows'))} article(s) "
+                         f"from {stats.get('documents', '?')} file(s)",
+        removal_rules=[{"name": name, "what": what, "lines": removed.get(name, 0)} for name, what in REMOVAL_RULES.items()],
     )
     data = card_data(schema, features, rows, folder, annotators)
     card = DatasetCard.from_template(data, template_path=str(CARD_TEMPLATE), **context)

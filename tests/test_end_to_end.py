@@ -196,3 +196,18 @@ def test_no_email_in_any_exported_file(scenario):
     for email in scenario["emails"].values():
         assert email.encode() not in everything
     assert json.loads((scenario["folder"] / "hf" / "quality" / "reconciliation.json").read_text())["items"] == 32
+
+
+def test_the_card_counts_every_removal_rule_from_the_articles(scenario):
+    """The card's cleaning table names every rule with its description and the lines it removed in the release."""
+    from dataset.records import REMOVAL_RULES
+
+    removed = scenario["release"].read().column("removed").combine_chunks().flatten().field("rule").to_pylist()
+    readme = (scenario["folder"] / "hf" / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.split("## Cleaning", 1)[1].split("## ", 1)[0].splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (cells[1], int(cells[2]))
+    assert rows == {rule: (what, removed.count(rule)) for rule, what in REMOVAL_RULES.items()}
+    assert sum(lines for _, lines in rows.values()) == len(removed) > 0
