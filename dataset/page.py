@@ -161,12 +161,14 @@ def mark_duplicates(page: Page) -> None:
 def find_body_start(page: Page) -> int:
     """Index of the first body line: the dateline paragraph, else the first paragraph-shaped line, among the
     first HEADER_SEARCH kept lines. When none of those is either (a site menu longer than that), a dateline
-    among the kept lines up to the HEADER_SEARCH-th of three words or more; not a paragraph there, since
-    short lines above a late paragraph may be the article's own (a poem, a recipe's ingredients)."""
+    among the kept lines up to the HEADER_SEARCH-th of three words or more; a paragraph there only when the page
+    opens with MENU_LINES lines of one or two words (a site menu), since other short lines above a late paragraph
+    may be the article's own (a poem, a recipe's ingredients)."""
     kept = [i for i, line in enumerate(page.lines) if line.rule is None]
     start = _body_start_among(page, kept[:HEADER_SEARCH])
     if start is None and len(kept) > HEADER_SEARCH:
-        start = _body_start_among(page, _past_short_lines(page, kept), paragraphs=False)
+        opens_with_menu = all(page.lines[i].text.count(" ") <= 1 for i in kept[:MENU_LINES])
+        start = _body_start_among(page, _past_short_lines(page, kept), paragraphs=opens_with_menu)
     if start is None:
         return kept[0] if kept else len(page.lines)
     return start

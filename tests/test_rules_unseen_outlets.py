@@ -461,3 +461,13 @@ def test_every_line_rule_is_described_for_the_card():
     from dataset.rules import LINE_RULES
 
     assert {rule for rule, _ in LINE_RULES} <= set(REMOVAL_RULES)
+
+
+def test_a_site_menu_longer_than_the_header_search_above_an_article_without_dateline():
+    """The menu pushed the first paragraph past HEADER_SEARCH, and the whole page (menu, headline, byline) became text."""
+    menu = ["Home", "News", "Bisnis", "Bola", "Sports", "Tekno", "Sains", "Otomotif", "Woman", "Mom", "Food", "Travel",
+            "Bolanita", "Kumparan+", "Pilkada", "Pemilu", "Video", "Berita Utama"]
+    body = [LATE_PARAGRAPH, "Para pedagang mengaku omzet mereka turun karena pembeli mengurangi belanja sejak awal bulan."]
+    article = page_of(*menu, "kumparanNEWS", "Selasa, 12 Maret 2024 10:00 WIB", "Harga Cabai Naik Lagi, Pedagang Mengeluh",
+                      *body)
+    assert (article.title, article.text.split("\n\n")) == ("Harga Cabai Naik Lagi, Pedagang Mengeluh", body)
