@@ -237,9 +237,20 @@ MENU_LINES = 8
 BREADCRUMB = re.compile(r"\s(?:>>?|›|»)\s")  # `Home > Internasional`, `Beranda › News`, `Home >> Bola`
 
 
+# `/`, `|` and a spaced dash also cut headlines (`Biden - Putin Bertemu`): a path only of short parts, three or more
+# of them or starting at the site's root (`Home | News | Nasional`, `Beranda / Berita`)
+PATH_SEPARATOR = re.compile(r"\s[/|\-–]\s")
+CRUMB_ROOTS = frozenset({"home", "beranda", "index", "indeks", "news", "berita"})
+
+
 def is_breadcrumb(text: str) -> bool:
-    """A line cut by `>`, `›` or `»` whose first part is short; only ever asked of lines above the body."""
-    return BREADCRUMB.search(text) is not None and len(BREADCRUMB.split(text, 1)[0].split()) <= 3
+    """A line cut by `>`, `›` or `»` whose first part is short, or a path of short parts cut by `/`, `|` or ` - `;
+    only ever asked of lines above the body."""
+    if BREADCRUMB.search(text) is not None:
+        return len(BREADCRUMB.split(text, 1)[0].split()) <= 3
+    parts = PATH_SEPARATOR.split(text)
+    return (len(parts) >= 2 and all(1 <= len(part.split()) <= 3 for part in parts)
+            and (len(parts) >= 3 or parts[0].strip().casefold() in CRUMB_ROOTS))
 
 
 def title_index(page: Page, body_start: int) -> int | None:

@@ -343,11 +343,18 @@ def test_a_short_headline_among_short_header_lines_is_still_the_title(header, ti
 
 
 @pytest.mark.parametrize("breadcrumb", ["Home > Internasional > Biden dan Putin Bicara Lewat Video", "Home >> News >> Politik",
-                                        "Home > Money > Keuangan, Pajak", "Beranda › News › 2021", "detikNews » Internasional"])
+                                        "Home > Money > Keuangan, Pajak", "Beranda › News › 2021", "detikNews » Internasional",
+                                        "News / Nasional / Politik", "Home | News | Nasional", "Beranda / Berita",
+                                        "Home - Nasional - Politik"])
 def test_a_breadcrumb_above_the_body_is_navigation_not_the_title(breadcrumb):
     article = page_of(breadcrumb, "Biden dan Putin Bicara Lewat Video Selama Dua Jam", *DETIK_BODY)
     assert article.title == "Biden dan Putin Bicara Lewat Video Selama Dua Jam"
     assert {r.text: r.rule for r in article.removed}[breadcrumb] == "navigation"
+
+
+@pytest.mark.parametrize("headline", ["Biden - Putin Bicara Lewat Video", "Rusia / Ukraina", "Inflasi | Harga Naik"])
+def test_a_headline_cut_by_a_dash_or_slash_is_still_the_title(headline):
+    assert page_of(headline, "Senin, 21 Nov 2022 14:05 WIB", *DETIK_BODY).title == headline
 
 
 def test_a_menu_path_in_a_how_to_article_is_article_text():
