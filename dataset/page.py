@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .metadata import Dateline, Timestamp, parse_dateline, parse_signoff, parse_timestamp_line
+from .metadata import Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
 from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
@@ -253,6 +253,18 @@ def is_breadcrumb(text: str) -> bool:
             and (len(parts) >= 3 or parts[0].strip().casefold() in CRUMB_ROOTS))
 
 
+CHANNEL_WORDS = frozenset({"foto", "tv", "news", "video", "sport", "sports", "bisnis", "ekonomi", "nasional",
+                           "internasional", "regional", "plus", "premium", "live"})
+
+
+def is_masthead(text: str) -> bool:
+    """An outlet's name, alone or with a channel word (`CNN Indonesia`, `ANTARA FOTO`, `Kompas TV`): never the headline."""
+    if outlet_in(text):
+        return True
+    head, _, last = text.rpartition(" ")
+    return bool(head) and last.casefold() in CHANNEL_WORDS and outlet_in(head) is not None
+
+
 def title_index(page: Page, body_start: int) -> int | None:
     """The headline: the first headline-shaped kept line above the body (and above any AI summary); but
     below MENU_LINES or more lines of one or two words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first
@@ -264,7 +276,7 @@ def title_index(page: Page, body_start: int) -> int | None:
             break
         if line.rule is not None:
             continue
-        if is_headline_shaped(line.text) and not is_breadcrumb(line.text):
+        if is_headline_shaped(line.text) and not is_breadcrumb(line.text) and not is_masthead(line.text):
             if not shaped and line.text.count(" ") <= 1:
                 shaped.append(i)
             elif line.text.count(" ") >= 2:

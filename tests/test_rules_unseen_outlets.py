@@ -478,3 +478,10 @@ def test_a_site_menu_longer_than_the_header_search_above_an_article_without_date
     article = page_of(*menu, "kumparanNEWS", "Selasa, 12 Maret 2024 10:00 WIB", "Harga Cabai Naik Lagi, Pedagang Mengeluh",
                       *body)
     assert (article.title, article.text.split("\n\n")) == ("Harga Cabai Naik Lagi, Pedagang Mengeluh", body)
+
+
+@pytest.mark.parametrize("masthead", ["CNN Indonesia", "ANTARA FOTO", "Kompas TV", "CNBC Indonesia"])
+def test_an_outlet_name_above_the_headline_is_not_the_title(masthead):
+    article = page_of(masthead, "Harga BBM Naik Mulai Hari Ini", "Sabtu, 03 Sep 2022 14:30 WIB", *DETIK_BODY)
+    assert article.title == "Harga BBM Naik Mulai Hari Ini"
+    assert {r.text: r.rule for r in article.removed}[masthead] == "header"
