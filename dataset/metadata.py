@@ -25,6 +25,8 @@ OUTLETS_BY_NAME: dict[str, str] = {
     "cnn indonesia": "CNN Indonesia", "antara": "ANTARA", "rappler": "Rappler", "tempo": "Tempo.co", "kompas": "Kompas.com",
     "detikcom": "detikcom", "kumparan": "kumparan", "republika": "Republika", "voi": "VOI", "idn times": "IDN Times",
     "cnbc indonesia": "CNBC Indonesia", "media indonesia": "Media Indonesia", "the jakarta post": "The Jakarta Post",
+    "viva": "VIVA", "okezone": "Okezone", "sindonews": "SINDOnews", "inews": "iNews.id", "katadata": "Katadata",
+    "tirto": "Tirto.id", "jawapos": "JawaPos.com",
 }
 # News agencies and outlets that Indonesian articles credit as their source.
 WIRE_SOURCES: dict[str, str] = {
@@ -247,7 +249,7 @@ class Dateline:
     place: str | None
     outlet: str | None
     weak: bool = False  # a mixed-case known place and no outlet (`Jakarta - `): a dateline only at the body's start
-    unlisted: bool = False  # capitals, no outlet, no listed place (`SUBANG - `, but `PDIP - `): above every paragraph only
+    acronym_like: bool = False  # one short word in capitals, no outlet, no listed place (`PDIP - `): above every paragraph only
 
 
 def could_be_dateline(paragraph: str) -> bool:
@@ -292,8 +294,7 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     if place and place.upper() == place and any(c.isalpha() for c in place):
         if _is_acronym(place) or not _capitalised(paragraph[match.end():]):
             return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`: a sentence, not a dateline
-        listed = any(p.casefold() in DATELINE_PLACES for p in places)
-        return Dateline(prefix=match.group(0), place=place, outlet=None, unlisted=not listed)
+        return Dateline(prefix=match.group(0), place=place, outlet=None, acronym_like=_looks_like_an_acronym(place))
     if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
         return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
     return None
@@ -305,6 +306,18 @@ SPACED_DASH = re.compile(r"\s" + DASH + r"\s")
 def _is_acronym(place: str) -> bool:
     """An all-capitals head of one word of up to three letters that names no listed place (`TNI`, `KPK`, `MU`)."""
     return " " not in place and len(place.strip(".")) <= 3 and place.casefold() not in DATELINE_PLACES
+
+
+VOWELS = frozenset("AEIOUY")
+
+
+def _looks_like_an_acronym(place: str) -> bool:
+    """One word of up to five capitals, not a listed place, that no Indonesian place name is spelt like: no vowel, or
+    two consonants at its start or end (`PDIP`, `BUMN`, `DPRD`, `BPJS`, `UMKM`; but `PATI`, `SIAK`, `RAFAH`)."""
+    if " " in place or len(place) > 5 or not place.isalpha() or place.casefold() in DATELINE_PLACES:
+        return False
+    consonant = [c not in VOWELS for c in place]
+    return all(consonant) or all(consonant[:2]) or all(consonant[-2:])
 
 
 def _capitalised(rest: str) -> bool:
@@ -435,5 +448,21 @@ AUTHOR_LINE = re.compile(
 )
 
 
+# what follows a name in a byline and is no name: a degree (`M.T.`, `Lc.`, `Ph.D`, `MA`, `CBE`) or a role
+DEGREE = re.compile(r"^(?:(?:[A-Z][A-Za-z]{0,3}\.)+[A-Za-z]{0,3}\.?|[A-Z]{2,4})$")
+ROLE_WORDS = frozenset({"pengamat", "dosen", "peneliti", "kolumnis", "guru", "mahasiswa", "mahasiswi", "ketua", "direktur",
+                        "anggota", "pegiat", "praktisi", "alumnus", "alumni", "staf", "kepala", "pemerhati", "analis",
+                        "ekonom", "pengajar", "pendiri", "founder", "ceo", "wakil", "sekretaris", "rektor"})
+
+
 def split_names(names: str) -> list[str]:
-    return [n.strip() for n in re.split(r",|;|/|\bdan\b|&", names) if n.strip()]
+    """The people a byline names: split at `,`, `;`, `/`, `dan` and `&`, without an affiliation in brackets, a footnote
+    mark, or a degree or role after a name (`Dr. Ahmad Faiz, M.Si., Dosen FEB UI` is `Dr. Ahmad Faiz`)."""
+    names = re.sub(r"\([^()]*\)?|\*+", " ", names)
+    people = []
+    for part in re.split(r",|;|/|\bdan\b|&", names):
+        part = part.strip()
+        if not part or (people and (DEGREE.match(part) or part.split()[0].casefold() in ROLE_WORDS)):
+            continue  # a degree or a role after a name; alone, `ANT` or `AFP` is the credit
+        people.append(part)
+    return people

@@ -115,13 +115,19 @@ def is_title_case(tokens: list[str]) -> bool:
 
 
 def is_paragraph_shaped(text: str) -> bool:
-    """Long, or a sentence, and not capitalised like a linked headline; but a sentence of 15 words or more
-    that ends in a full stop is prose however many names it holds (`Presiden Joko Widodo meresmikan ...`)."""
+    """Long, or a sentence, and not capitalised like a linked headline."""
     tokens = text.split()  # split once for both tests: this runs on most lines of a page
     n = len(tokens)
-    if not (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))):
-        return False
-    return not is_title_case(tokens) or (n >= PROSE_WORDS and text.endswith("."))
+    return (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not is_title_case(tokens)
+
+
+def could_open_the_body(text: str) -> bool:
+    """`is_paragraph_shaped`, or a sentence of PROSE_WORDS or more ending in a full stop however many names it holds
+    (`Presiden Joko Widodo meresmikan Bendungan ...`): where no dateline marks the body, its first paragraph.
+    Only there: at the tail, a capitalised footer (`Copyright 2008 - 2024 PT. Kompas Cyber Media ...`) is no paragraph."""
+    if is_paragraph_shaped(text):
+        return True
+    return text.endswith(".") and len(text.split()) >= PROSE_WORDS
 
 
 def analyse(text: str) -> Page:
@@ -185,41 +191,64 @@ def _past_short_lines(page: Page, kept: list[int]) -> list[int]:
     return candidates
 
 
+def _take_dateline(page: Page, i: int, dateline: Dateline) -> None:
+    page.dateline = dateline
+    line = page.lines[i]
+    line.removed_prefix = dateline.prefix
+    line.text = line.text[len(dateline.prefix):]
+
+
 def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True) -> int | None:
     """The dateline's index, else (with `paragraphs`) the first paragraph-shaped line's. A weak dateline
     (`Jakarta - `, mixed case, no outlet) counts only where it opens the first paragraph: further down, a
     sentence that starts with a place and a dash is not one, nor is a short list item (`Jakarta - Rp 5 juta`).
-    An unlisted one in capitals (`SUBANG - `) counts only above every paragraph: further down it is more often
-    an acronym opening a sentence (`PDIP - Partai ...`)."""
+    Nor does one in capitals shaped like an acronym (`PDIP - Partai ...`) further down."""
     for position, i in enumerate(candidates):
         dateline = parse_dateline(page.lines[i].text)
         if dateline is None:
             continue
-        if dateline.weak and not is_paragraph_shaped(page.lines[i].text):
+        if dateline.weak and not could_open_the_body(page.lines[i].text):
             continue  # `Jakarta - Cerah berawan` in a weather list
-        if ((dateline.weak or dateline.unlisted)
+        if ((dateline.weak or dateline.acronym_like)
                 and any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position])):
             continue  # a sentence further down
-        page.dateline = dateline
-        line = page.lines[i]
-        line.removed_prefix = dateline.prefix
-        line.text = line.text[len(dateline.prefix):]
+        _take_dateline(page, i, dateline)
         return i
     if paragraphs:
         for i in candidates:
-            if is_paragraph_shaped(page.lines[i].text):
+            if could_open_the_body(page.lines[i].text):
                 return i
     return None
 
 
-OPENING_END = (*SENTENCE_END, ":")
+OPENING_END = (".", "!", "?", '"', "”", "’")
 NUMBERED_ITEM = re.compile(r"^\d{1,2}[.)]\s+\S")
+OPENING_WORDS = 4
+# a line about the page itself (`Artikel ini telah diperbarui.`, `Klik untuk membaca selengkapnya.`) is a notice
+ABOUT_THE_PAGE = re.compile(r"\b(?:artikel|berita|konten|tulisan|audio|halaman)\s+ini\b|\b(?:klik|berlangganan|langganan|"
+                            r"selengkapnya|login)\b|^masuk\s+untuk\b", re.IGNORECASE)
+
+
+def _opens_the_article(line: str, below: str) -> bool:
+    """A short line that may be the article's own first words: a sentence of OPENING_WORDS or more that ends like
+    one (not in `...`, `)` or `:` as captions, widgets and box headings do), a numbered item, or a list's intro
+    (`Berikut faktanya:`) above one; never capitalised like a headline."""
+    tokens = line.split()
+    if is_title_case(tokens):
+        return False  # a linked headline, a teaser or a second headline
+    if NUMBERED_ITEM.match(line):
+        return True
+    if line.endswith(":"):
+        return NUMBERED_ITEM.match(below) is not None
+    return (len(tokens) >= OPENING_WORDS and line.endswith(OPENING_END) and not line.endswith(("...", "…"))
+            and ABOUT_THE_PAGE.search(line) is None)
 
 
 def with_opening_lines(page: Page, body_start: int) -> int:
     """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
-    lead, a quote, a list's intro and numbered items. Kept lines right above the body that end a sentence (or are
-    numbered items) join it, up to the headline; a line that ends no sentence (a byline, a deck) stops them."""
+    lead, a quote, a list's intro and numbered items. Such lines right above the body join it when nothing but the
+    headline or recognised furniture (a timestamp, a byline) stands above them: below an unexplained line they are
+    more likely a box (key points, a summary, a caption) than the article."""
     if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
         return body_start  # the summary's sentences stand above the body on purpose
     title_at = title_index(page, body_start)
@@ -227,9 +256,14 @@ def with_opening_lines(page: Page, body_start: int) -> int:
     start = body_start
     while start - 1 > floor:
         line = page.lines[start - 1]
-        if line.rule is not None or not (line.text.endswith(OPENING_END) or NUMBERED_ITEM.match(line.text)):
+        if line.rule is not None or not _opens_the_article(line.text, page.lines[start].text):
             break
         start -= 1
+    above = page.lines[start - 1] if start > 0 else None
+    if start < body_start and above is not None and start - 1 != title_at and above.rule is None:
+        return body_start
+    if start < body_start and (dateline := parse_dateline(page.lines[start].text)) is not None:
+        _take_dateline(page, start, dateline)  # `Jakarta - Harga beras naik lagi.`: a one-line lead under its dateline
     return start
 
 

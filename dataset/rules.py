@@ -134,7 +134,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         r"facebook|twitter|whatsapp|telegram|linkedin|line|copy\s+link|salin\s+(?:tautan|link)")),
     ("reading_time", _full(
         r"(?:bacaan|waktu\s+baca|lama\s+baca)\s*:?\s*\d+\s*menit", r"\d+\s*(?:menit|min(?:ute)?s?)\s+(?:baca|bacaan|read)")),
-    ("byline", _start(r"(?:editor|penulis|oleh|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
+    ("byline", _start(r"oleh\s*:(?:\s*\S+){0,10}\s*$", r"(?:editor|penulis|reporter|pewarta|wartawan|sumber|penyunting|redaktur|kontributor|editor\s+foto|fotografer)\s*:")
         + [cased(BULLET + r"[Ss]umber\s+[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3}\s*$", needle="umber")]
         + _start(r"laporan\s+(?:wartawan|reporter|koresponden)\b")
         + [re.compile(r"^\s*\(\s*(?:reporter|penulis|editor)\s*:.*\)\s*$")]),
@@ -147,10 +147,10 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
                     r"whatsapp\s+ke\s+nomor", needled(r"wa\s+ke\s+nomor", "nomor"))
         + [re.compile(BULLET + r"(?:langganan\b|scan\s+qr\b|dapatkan\s+(?:update|informasi|berita|notifikasi)\b"
                       r"|ikuti\s+(?:kami|berita|kanal|channel)\b|download\s+aplikasi\b|unduh\s+aplikasi\b)")]),
-    ("consent", _anywhere(
-        needled(r"\bcookies?\b.*\b(?:situs|website|laman|pengalaman|privasi|menyetujui|persetujuan|experience|privacy)\b"
-                r"|\b(?:situs|website|laman)\s+ini\s+(?:menggunakan|memakai)\s+cookies?\b", "cookie"),
-        needled(r"we\s+use\s+cookies|accept\s+(?:all\s+)?cookies|cookie\s+(?:policy|settings|preferences)", "cookie"))),
+    ("consent", _start(  # the notice's own opening words: an article that quotes one starts with its quote mark
+        r"(?:kami|situs\s+ini|situs\s+web\s+ini|website\s+ini|laman\s+ini)\s+(?:menggunakan|memakai)\s+cookies?\b",
+        r"we\s+use\s+cookies\b", r"this\s+(?:site|website)\s+uses\s+cookies\b")
+        + _full(r"(?:terima|setuju|izinkan)\s+(?:semua\s+)?cookies?|accept\s+(?:all\s+)?cookies|cookie\s+settings|pengaturan\s+cookies?")),
     ("embed", _start(r"infografis\b", r"\[gambas:", r"video\s*:", r"(?:tonton|saksikan)\s+(?:juga\s+)?video\b")),
     ("navigation", _full(
         r"halaman(?:\s*:)?(?:\s*\d+)*", r"(?:(?:baca\s+)?halaman\s+)?(?:selanjutnya|sebelumnya|berikutnya)",
@@ -160,7 +160,7 @@ LINE_RULES: list[tuple[str, list[tuple[re.Pattern[str], bool]]]] = [
         # a slash credit names someone with a capital (`(Liputan6.com/Abdillah)`); `(pmg/rds)` is a sign-off.
         cased(r"\((?=[^()]*[A-Z])[^()\s/]*[A-Za-z][^()\s/]*/[^()]*[A-Za-z][^()]*\)\s*\.?\s*$", needle="/"),
         cased(r"\S/\s?[A-Z][A-Za-z]*\s?-\s?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*\s*\.?\s*$", needle="/"),
-    ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:")),
+    ] + _start(r"(?:foto|ilustrasi|photo|gambar)\s*:", r"keterangan\s+(?:gambar|foto)\s*[,:]")),
 ]
 LINE_RULES = [(rule, [(re.compile(p), isinstance(p, cased), p.needle) if isinstance(p, needled) else (p, False, literal_prefix(p))
                       for p in patterns])

@@ -141,16 +141,17 @@ def test_anchored_union_matches_whenever_a_member_does(pattern, data):
                                  "ı", "ǅ", " ", "\u00a0", "\u2009", "\n", "!", "12", "-", "1.", "--"]),
                 min_size=8, max_size=40).map(" ".join))
 @example("Putin Moskow tiba 2021 12 - -- 1. 2021 12 - .")  # three initials, two capitals: title case at the edge
-@example("Putin Moskow Ia " * 5 + ".")  # fifteen words, title case, a full stop: prose
+@example("Putin Moskow Ia " * 5 + ".")  # fifteen words, title case, a full stop: could open the body
 @example("Putin Moskow Ia " * 5 + "!")  # the same as an exclamation: a headline
 def test_paragraph_shape_splits_once_as_the_plain_tests_split_twice(text):
-    from dataset.page import PROSE_WORDS, SENTENCE_END, is_paragraph_shaped
+    from dataset.page import PROSE_WORDS, SENTENCE_END, could_open_the_body, is_paragraph_shaped
 
     n = len(text.split())
     alphabetic = [w for w in text.split() if w[:1].isalpha()]
     title_case = len(alphabetic) >= 3 and sum(w[0].isupper() for w in alphabetic) / len(alphabetic) >= 0.6
-    prose = n >= PROSE_WORDS and text.endswith(".")
-    assert is_paragraph_shaped(text) == ((n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and (not title_case or prose))
+    shaped = (n >= 30 or (n >= 12 and text.endswith(SENTENCE_END))) and not title_case
+    assert is_paragraph_shaped(text) == shaped
+    assert could_open_the_body(text) == (shaped or (n >= PROSE_WORDS and text.endswith(".")))
 
 
 def assert_anchored_first_names_the_first_match(line: str) -> None:

@@ -25,6 +25,7 @@ BODY = (
         ("Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com.", "ad"),
         ("Pewarta: Andi Saputra", "byline"),
         ("Oleh: Ahmad Faiz", "byline"),
+        ("Keterangan gambar, Warga mengantre BBM di sebuah SPBU di Jakarta.", "caption"),  # BBC Indonesia
         ("Kami menggunakan cookie untuk meningkatkan pengalaman Anda di situs ini. Dengan melanjutkan, Anda menyetujui "
          "kebijakan privasi kami.", "consent"),
         ("We use cookies to improve your experience. Accept all cookies", "consent"),
@@ -56,6 +57,9 @@ def test_furniture_lines_are_recognised(line, rule):
         "Buka Settings > Privacy",  # a how-to step: breadcrumbs are told by where they stand, above the body
         "Home > Internasional",
         "Resep cookies cokelat yang renyah dan mudah dibuat di rumah untuk sajian lebaran.",
+        "Cookie pihak ketiga digunakan untuk melacak pengguna dari satu situs ke situs lain.",
+        "Usaha cookies miliknya kini dipasarkan lewat website dan memberi pengalaman rasa yang berbeda.",
+        "\"Kami menggunakan cookie hanya untuk analitik,\" kata juru bicara itu.",
         "Menurut dia, kebijakan itu akan diumumkan pekan depan.",
         "Jokowi mengatakan pembangunan akan dilanjutkan pada 2022, kata juru bicara Istana (30/12/2021).",
         "Google News dan layanan lain kini menampilkan berita dari ratusan media di Indonesia, yang menurut para peneliti "
@@ -77,6 +81,7 @@ def test_article_lines_are_not_furniture(line):
         ("BALIKPAPAN – " + BODY, "BALIKPAPAN", None),
         ("BALI - " + BODY, "BALI", None),
         ("PATI - " + BODY, "PATI", None),
+        ("VIVA – " + BODY, None, "VIVA"),
         ("Liputan6.com, Washington D.C - " + BODY, "Washington D.C", "Liputan6.com"),
         ("Jakarta - " + BODY, "Jakarta", None),  # detik: a known place in mixed case, no outlet
         ("Moskow - " + BODY, "Moskow", None),
@@ -438,12 +443,23 @@ def test_short_opening_lines_without_a_dateline_are_article_text(opening):
     assert article.text.split("\n\n") == [*opening, LATE_PARAGRAPH]
 
 
-def test_lines_that_end_no_sentence_stay_header_above_a_late_first_paragraph():
-    header = ["Pedagang Mengeluh, Pembeli Berkurang", "Kolom Ekonomi"]  # a deck and a rubric
-    article = page_of("Harga Cabai Melonjak", "Oleh: Ahmad Faiz", *header, "Harga naik tajam.", LATE_PARAGRAPH)
-    assert article.text.split("\n\n") == ["Harga naik tajam.", LATE_PARAGRAPH]
-    assert {r.text: r.rule for r in article.removed if r.text in header} == {header[0]: "subtitle", header[1]: "header"}
-    assert article.authors == ["Ahmad Faiz"]  # `Oleh:` is a byline
+@pytest.mark.parametrize("header", [
+    ["Poin Penting", "Harga cabai rawit naik dua kali lipat.", "Pedagang mengeluhkan sepinya pembeli."],  # a key-points box
+    ["Ilustrasi cabai rawit di pasar. (Pixabay)"],  # a caption with its credit
+    ["Benarkah Harga Cabai Akan Terus Naik?"],  # a teaser, capitalised like a headline
+    ["Dengarkan artikel ini:"], ["Memuat artikel lainnya..."],  # widgets
+    ["1. Jokowi Resmikan Bendungan di Subang", "2. Harga Beras Naik Lagi Pekan Ini"],  # a numbered list of headlines
+])
+def test_header_boxes_captions_and_widgets_above_a_late_first_paragraph_stay_header(header):
+    article = page_of("Harga Cabai Melonjak", "Kompas.com - 22/11/2022, 10:00 WIB", *header, LATE_PARAGRAPH)
+    assert article.text == LATE_PARAGRAPH
+    assert all(r.rule in ("subtitle", "header") for r in article.removed if r.text in header)
+
+
+def test_an_oleh_byline_names_the_author():
+    article = page_of("Harga Cabai Melonjak", "Oleh: Ahmad Faiz", "Harga cabai rawit melonjak tajam.", LATE_PARAGRAPH)
+    assert article.authors == ["Ahmad Faiz"]
+    assert article.text.split("\n\n") == ["Harga cabai rawit melonjak tajam.", LATE_PARAGRAPH]
 
 
 def test_opening_lines_wait_for_the_dateline_when_there_is_one():
@@ -485,3 +501,55 @@ def test_an_outlet_name_above_the_headline_is_not_the_title(masthead):
     article = page_of(masthead, "Harga BBM Naik Mulai Hari Ini", "Sabtu, 03 Sep 2022 14:30 WIB", *DETIK_BODY)
     assert article.title == "Harga BBM Naik Mulai Hari Ini"
     assert {r.text: r.rule for r in article.removed}[masthead] == "header"
+
+
+@pytest.mark.parametrize("byline,authors", [
+    ("Oleh: Dr. Ir. Bambang Susantono, M.T.", ["Dr. Ir. Bambang Susantono"]),
+    ("Oleh: Ahmad Faiz, Pengamat Ekonomi Universitas Andalas", ["Ahmad Faiz"]),
+    ("Oleh: Ahmad Faiz (Dosen FEB UI)", ["Ahmad Faiz"]),
+    ("Oleh: Ahmad Faiz*", ["Ahmad Faiz"]),
+    ("Oleh: Ustadz Adi Hidayat, Lc., MA", ["Ustadz Adi Hidayat"]),
+    ("Penulis: Ahmad Faiz dan Rina Marlina", ["Ahmad Faiz", "Rina Marlina"]),
+    ("Penulis: ANT/Rina Marlina", ["ANT", "Rina Marlina"]),  # a credit alone is kept, degree-shaped or not
+])
+def test_byline_names_without_degrees_roles_or_affiliations(byline, authors):
+    assert page_of("Harga Cabai Melonjak", byline, LATE_PARAGRAPH).authors == authors
+
+
+def test_a_capitalised_footer_below_the_related_list_is_no_paragraph():
+    """A long title-case sentence may open a body without dateline, but at the tail it is a footer: it used to keep the
+    related list above it in the text."""
+    related = ["Berita Terkait", "Stok Beras Bulog Aman hingga Lebaran", "Jokowi Cek Harga Beras di Pasar Induk Cipinang"]
+    footer = "Copyright 2008 - 2024 PT. Kompas Cyber Media (Kompas Gramedia Digital Group). All Rights Reserved."
+    article = page_of("Harga Cabai Melonjak", "Kompas.com - 22/11/2022, 10:00 WIB", "JAKARTA, KOMPAS.com - " + LATE_PARAGRAPH,
+                      *related, footer)
+    assert article.text == LATE_PARAGRAPH
+
+
+@pytest.mark.parametrize("above", [
+    "Warga menunggu bus di halte yang baru diresmikan di pusat kota pada Senin pagi.",  # an uncredited caption
+    "Presiden Joko Widodo Meresmikan Bendungan Sadawarna Di Kabupaten Subang Jawa Barat Bersama Menteri PUPR Basuki "
+    "Hadimuljono.",  # a capitalised caption of fifteen words
+])
+def test_an_unlisted_place_in_capitals_is_the_dateline_below_a_caption(above):
+    lead = "SUBANG - Polisi menangkap dua orang yang diduga mencuri kabel listrik di jalur kereta cepat pada Selasa malam."
+    article = page_of("Dua Pencuri Kabel Ditangkap", "Rabu, 17 Januari 2024 08:10 WIB", above, lead)
+    assert (article.dateline_place, article.text) == ("SUBANG", lead.removeprefix("SUBANG - "))
+
+
+@pytest.mark.parametrize("notice", ["Artikel ini telah diperbarui.", "Bagaimana perasaan Anda membaca artikel ini?",
+                                    "Klik untuk membaca selengkapnya.", "Berlangganan untuk membaca tanpa batas!"])
+def test_a_notice_about_the_page_below_the_byline_is_not_the_opening(notice):
+    article = page_of("Harga Cabai Melonjak", "Oleh: Ahmad Faiz", notice, LATE_PARAGRAPH)
+    assert article.text == LATE_PARAGRAPH
+
+
+def test_a_one_line_lead_under_a_weak_dateline():
+    article = page_of("Harga Beras Naik Lagi", "Senin, 11 Mar 2024 10:00 WIB", "Jakarta - Harga beras naik lagi pekan ini.",
+                      LATE_PARAGRAPH)
+    assert (article.dateline_place, article.text.split("\n\n")) == ("Jakarta", ["Harga beras naik lagi pekan ini.", LATE_PARAGRAPH])
+
+
+def test_a_long_line_starting_with_oleh_is_no_byline():
+    line = "Oleh: tim dapur kami, resep ini sudah diuji tiga kali di rumah dan hasilnya selalu konsisten setiap kali."
+    assert classify_line(line) is None
