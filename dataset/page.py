@@ -135,9 +135,10 @@ def analyse(text: str) -> Page:
     mark_line_rules(page)
     mark_duplicates(page)
     body_start = find_body_start(page)
+    title_at = title_index(page, body_start)
     if page.dateline is None:
-        body_start = with_opening_lines(page, body_start)
-    mark_header(page, body_start)
+        body_start = with_opening_lines(page, body_start, title_at)
+    mark_header(page, body_start, title_at)
     mark_tail(page, body_start)
     strip_inline_read_more(page)
     return page
@@ -244,14 +245,14 @@ def _opens_the_article(line: str, below: str) -> bool:
             and ABOUT_THE_PAGE.search(line) is None)
 
 
-def with_opening_lines(page: Page, body_start: int) -> int:
+def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int:
     """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
     lead, a quote, a list's intro and numbered items. Such lines right above the body join it when nothing but the
     headline or recognised furniture (a timestamp, a byline) stands above them: below an unexplained line they are
-    more likely a box (key points, a summary, a caption) than the article."""
+    more likely a box (key points, a summary, a caption) than the article. The lines stop below the headline
+    (`title_at`), so it stays the headline of the longer body."""
     if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
         return body_start  # the summary's sentences stand above the body on purpose
-    title_at = title_index(page, body_start)
     floor = -1 if title_at is None else title_at
     start = body_start
     while start - 1 > floor:
@@ -320,9 +321,8 @@ def title_index(page: Page, body_start: int) -> int | None:
     return shaped[0] if shaped else None
 
 
-def mark_header(page: Page, body_start: int) -> None:
-    """Above the body: the headline (`title_index`) is the title; nothing else up there is article text."""
-    title_at = title_index(page, body_start)
+def mark_header(page: Page, body_start: int, title_at: int | None) -> None:
+    """Above the body: the headline (`title_at`, from `title_index`) is the title; nothing else up there is article text."""
     after_ai_disclaimer = False
     for i, line in enumerate(page.lines[:body_start]):
         is_title_repeat = page.title is not None and line.text.casefold() == page.title.casefold()
