@@ -228,12 +228,25 @@ OPENING_WORDS = 4
 # a line about the page itself (`Artikel ini telah diperbarui.`, `Klik untuk membaca selengkapnya.`) is a notice
 ABOUT_THE_PAGE = re.compile(r"\b(?:artikel|berita|konten|tulisan|audio|halaman)\s+ini\b|\b(?:klik|berlangganan|langganan|"
                             r"selengkapnya|login)\b|^masuk\s+untuk\b", re.IGNORECASE)
+# a date, in the shapes pages print them: a line that is little more than one is the page's own (`Dipublikasikan 12
+# Maret 2024.`, `12 Mar 2024, 10.00 WIB.`), not a lead (`Harga beras naik pada 12 Maret 2024.`)
+DATE = re.compile(r"\d{1,2}\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
+DATE_LINE_WORDS = 2
+
+
+def is_a_date_line(line: str) -> bool:
+    """A date and at most DATE_LINE_WORDS words around it (digits, times and punctuation are no words)."""
+    found = DATE.search(line)
+    if found is None:
+        return False
+    around = (line[: found.start()] + " " + line[found.end() :]).split()
+    return sum(1 for token in around if any(c.isalpha() for c in token)) <= DATE_LINE_WORDS
 
 
 def _opens_the_article(line: str, below: str) -> bool:
     """A short line that may be the article's own first words: a sentence of OPENING_WORDS or more that ends like
-    one (not in `...`, `)` or `:` as captions, widgets and box headings do), a numbered item, or a list's intro
-    (`Berikut faktanya:`) above one; never capitalised like a headline."""
+    one (not in `...`, `)` or `:` as captions, widgets and box headings do) and is more than a date with a word or
+    two, a numbered item, or a list's intro (`Berikut faktanya:`) above one; never capitalised like a headline."""
     tokens = line.split()
     if is_title_case(tokens):
         return False  # a linked headline, a teaser or a second headline
@@ -242,13 +255,13 @@ def _opens_the_article(line: str, below: str) -> bool:
     if line.endswith(":"):
         return NUMBERED_ITEM.match(below) is not None
     return (len(tokens) >= OPENING_WORDS and line.endswith(OPENING_END) and not line.endswith(("...", "…"))
-            and ABOUT_THE_PAGE.search(line) is None)
+            and ABOUT_THE_PAGE.search(line) is None and not is_a_date_line(line))
 
 
 def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int:
     """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
     lead, a quote, a list's intro and numbered items. Such lines right above the body join it when nothing but the
-    headline or recognised furniture (a timestamp, a byline) stands above them: below an unexplained line they are
+    headline or recognised furniture (a timestamp, a byline, a date line) stands above them: below an unexplained line they are
     more likely a box (key points, a summary, a caption) than the article. The lines stop below the headline
     (`title_at`), so it stays the headline of the longer body."""
     if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
@@ -261,7 +274,8 @@ def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int
             break
         start -= 1
     above = page.lines[start - 1] if start > 0 else None
-    if start < body_start and above is not None and start - 1 != title_at and above.rule is None:
+    if (start < body_start and above is not None and start - 1 != title_at and above.rule is None
+            and not is_a_date_line(above.text)):
         return body_start
     if start < body_start and (dateline := parse_dateline(page.lines[start].text)) is not None:
         _take_dateline(page, start, dateline)  # `Jakarta - Harga beras naik lagi.`: a one-line lead under its dateline
@@ -303,7 +317,9 @@ def is_masthead(text: str) -> bool:
 def title_index(page: Page, body_start: int) -> int | None:
     """The headline: the first headline-shaped kept line above the body (and above any AI summary); but
     below MENU_LINES or more lines of one or two words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first
-    one of three words or more, if there is one."""
+    one of three words or more, if there is one; and a two-word line right above a capitalised headline
+    of three words or more is its rubric or kicker (`Liga Inggris`, `Cek Fakta`), not a two-word headline
+    over its deck (`Krisis Ukraina` over `Biden ancam sanksi jika Rusia menyerang`)."""
     shaped: list[int] = []
     short = 0
     for i, line in enumerate(page.lines[:body_start]):
@@ -315,7 +331,10 @@ def title_index(page: Page, body_start: int) -> int | None:
             if not shaped and line.text.count(" ") <= 1:
                 shaped.append(i)
             elif line.text.count(" ") >= 2:
-                return i if not shaped or short >= MENU_LINES else shaped[0]
+                if not shaped or short >= MENU_LINES:
+                    return i
+                is_rubric = i == shaped[0] + 1 and is_title_case(line.text.split())
+                return i if is_rubric else shaped[0]
         if line.text.count(" ") <= 1:
             short += 1
     return shaped[0] if shaped else None

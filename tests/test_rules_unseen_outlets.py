@@ -553,3 +553,35 @@ def test_a_one_line_lead_under_a_weak_dateline():
 def test_a_long_line_starting_with_oleh_is_no_byline():
     line = "Oleh: tim dapur kami, resep ini sudah diuji tiga kali di rumah dan hasilnya selalu konsisten setiap kali."
     assert classify_line(line) is None
+
+
+@pytest.mark.parametrize("rubric,headline", [
+    ("Liga Inggris", "Arsenal Kalahkan Manchester United 2-0 di Emirates"),
+    ("Cek Fakta", "Benarkah Vaksin Covid-19 Mengandung Microchip?"),
+    ("Ekonomi Makro", "Inflasi Februari 2024 Capai 2,75%, Dipicu Harga Beras"),
+    ("Berita Utama", "Harga Beras Kembali Naik di Sejumlah Daerah"),
+])
+def test_a_rubric_or_kicker_right_above_a_capitalised_headline_is_not_the_title(rubric, headline):
+    """A two-word line used to be the title whenever it came first."""
+    article = page_of(rubric, headline, "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY)
+    assert article.title == headline
+    assert {r.text: r.rule for r in article.removed}[rubric] == "header"
+
+
+@pytest.mark.parametrize("between", [[], ["Oleh: Ahmad Faiz"]])
+def test_a_two_word_headline_stays_the_title_above_a_deck_or_below_furniture(between):
+    """Over a sentence-case deck, or with a byline between it and a capitalised line, the two words are the headline."""
+    assert page_of("Krisis Ukraina", *between, "Biden Ancam Sanksi Ekonomi" if between else "Biden ancam sanksi ekonomi",
+                   "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY).title == "Krisis Ukraina"
+
+
+@pytest.mark.parametrize("date_line", ["Dipublikasikan 12 Maret 2024.", "12 Mar 2024, 10.00 WIB.", "Diterbitkan: 12/03/2024."])
+def test_a_date_line_under_the_headline_is_not_the_lead_and_does_not_hide_it(date_line):
+    """An unrecognised date line ending in a full stop used to open the article; once it did not, the lead below it was lost."""
+    article = page_of("Harga Beras Kembali Naik di Sejumlah Daerah", date_line, "Harga beras naik lagi pekan ini.", LATE_PARAGRAPH)
+    assert article.text.split("\n\n") == ["Harga beras naik lagi pekan ini.", LATE_PARAGRAPH]
+
+
+def test_a_lead_that_names_a_date_is_still_the_lead():
+    lead = "Harga beras naik lagi pada 12 Maret 2024."
+    assert page_of("Harga Beras Kembali Naik di Sejumlah Daerah", lead, LATE_PARAGRAPH).text.split("\n\n") == [lead, LATE_PARAGRAPH]
