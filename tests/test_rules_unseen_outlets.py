@@ -585,3 +585,25 @@ def test_a_date_line_under_the_headline_is_not_the_lead_and_does_not_hide_it(dat
 def test_a_lead_that_names_a_date_is_still_the_lead():
     lead = "Harga beras naik lagi pada 12 Maret 2024."
     assert page_of("Harga Beras Kembali Naik di Sejumlah Daerah", lead, LATE_PARAGRAPH).text.split("\n\n") == [lead, LATE_PARAGRAPH]
+
+
+AI_SUMMARY = ["Biden dan Putin membahas ketegangan di perbatasan Ukraina dalam percakapan video selama dua jam pada Selasa.",
+              "Biden mengancam sanksi ekonomi yang berat jika Rusia menyerang Ukraina, kata Gedung Putih."]
+
+
+@pytest.mark.parametrize("disclaimer", ["Ringkasan AI", "Ini adalah ringkasan yang dibuat oleh AI, yang mungkin memiliki kesalahan."])
+def test_a_weak_dateline_below_an_ai_summary_opens_the_body(disclaimer):
+    """The summary's sentences counted as paragraphs above `Jakarta -`: the dateline stayed in the text, the summary too."""
+    article = page_of("Biden dan Putin Bicara Lewat Video", "Rabu, 08 Des 2021 07:15 WIB", disclaimer, *AI_SUMMARY, *DETIK_BODY)
+    assert article.dateline_place == "Jakarta"
+    assert article.text.split("\n\n")[:2] == [DETIK_BODY[0].removeprefix("Jakarta - "), DETIK_BODY[1]]
+    assert {r.text: r.rule for r in article.removed if r.text in AI_SUMMARY} == dict.fromkeys(AI_SUMMARY, "ai_summary")
+
+
+def test_a_place_and_dash_far_below_an_ai_summary_is_no_dateline():
+    """Only a summary's few lines are passed over: paragraphs further down are the article's."""
+    paragraphs = [f"Paragraf ke-{n} berita ini menjelaskan perundingan kedua presiden tentang Ukraina secara panjang lebar."
+                  for n in range(1, 6)]
+    late = "Jakarta - Pemerintah Indonesia menyerukan kedua negara menahan diri dan menempuh jalur diplomasi."
+    article = page_of("Biden dan Putin Bicara Lewat Video", "Ringkasan AI", *AI_SUMMARY, *paragraphs, late)
+    assert article.dateline_place is None and article.text.split("\n\n")[-1] == late
