@@ -87,18 +87,18 @@ MONTH_WORD = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:et|ch)?|apr(?:il)
 TIMESTAMP_LINE = re.compile(
     r"^[\s•·|*-]*"
     r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
-    r"(?:(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*)?"
+    r"(?:(?:terakhir\s+|last\s+)?(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*)?"
     r"(?:(?P<weekday>[A-Za-z'’]+)\s*,?\s*)?"
     r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
     r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"
-    r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*$",
+    r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*\.?\s*$",  # `Dipublikasikan 12 Maret 2024.` ends a sentence
     re.IGNORECASE,
 )
 UPDATE_LABELS = {"diperbarui", "diperbaharui", "updated"}
 # every date form of TIMESTAMP_LINE has four digits in a row; spelt out, the search is a third cheaper than `\d{4}`
 YEAR_DIGITS = re.compile(r"\d\d\d\d")
 # ... and ends in a digit or in a zone's last letter (WIB, WITA, WIT, GMT, UTC; no other character matches these
-# under IGNORECASE), before trailing whitespace
+# under IGNORECASE), before a full stop and trailing whitespace
 ZONE_LAST_LETTERS = frozenset("bBaAtTcC")
 
 
@@ -109,7 +109,8 @@ def could_be_timestamp(line: str) -> bool:
     after TIMESTAMP_LINE's backtracking through outlet, label and weekday (4.4 µs a line)."""
     if len(line) > 100:
         return False
-    last = line.rstrip()[-1:]
+    line = line.rstrip()
+    last = line[:-1].rstrip()[-1:] if line.endswith(".") else line[-1:]
     return (last.isdigit() or last in ZONE_LAST_LETTERS) and YEAR_DIGITS.search(line) is not None
 
 

@@ -242,6 +242,7 @@ def test_dateline_precheck_refuses_only_what_cannot_match(text, padding):
 @given(st.from_regex(TIMESTAMP_LINE))
 @example("Kompas.com - 31/12/2021, 10:00 wita \n")  # a zone's last letter, lowercase, before trailing whitespace
 @example("7 Desember 2021\u3000")
+@example("12 Mar 2024, 10.00 WIB .\n")  # a full stop after the zone, spaced
 def test_every_timestamp_line_passes_the_precheck(line):
     assert TIMESTAMP_LINE.match(line)
     assert YEAR_DIGITS.search(line)

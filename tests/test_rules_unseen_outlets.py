@@ -124,6 +124,9 @@ def test_sentences_with_dashes_are_not_datelines(paragraph):
         ("• November 24, 2024", None, "2024-11-24"),
         ("7/12/2021", None, "2021-12-07"),
         ("Published: 2021-12-07 08:30 GMT", "2021-12-07T08:30:00+00:00", "2021-12-07"),
+        ("Dipublikasikan 12 Maret 2024.", None, "2024-03-12"),  # ended like a sentence
+        ("12 Mar 2024, 10.00 WIB.", "2024-03-12T10:00:00+07:00", "2024-03-12"),
+        ("Terakhir diperbarui: 12 Mar 2024 11.30 WIB .", "2024-03-12T11:30:00+07:00", "2024-03-12"),
     ],
 )
 def test_timestamp_lines(line, iso, day):
@@ -145,6 +148,7 @@ def test_weekday_that_contradicts_the_date_is_distrusted():
 
 def test_sentences_with_dates_are_not_timestamps():
     assert parse_timestamp_line("Biden dan Putin bertemu pada 7 Desember 2021.") is None
+    assert parse_timestamp_line("Harga naik 12 Maret 2024.") is None
     assert parse_timestamp_line("Kamis (30/12/2021)") is None
 
 
@@ -607,3 +611,13 @@ def test_a_place_and_dash_far_below_an_ai_summary_is_no_dateline():
     late = "Jakarta - Pemerintah Indonesia menyerukan kedua negara menahan diri dan menempuh jalur diplomasi."
     article = page_of("Biden dan Putin Bicara Lewat Video", "Ringkasan AI", *AI_SUMMARY, *paragraphs, late)
     assert article.dateline_place is None and article.text.split("\n\n")[-1] == late
+
+
+def test_a_last_updated_line_is_an_update_not_the_publication_time():
+    stamp = parse_timestamp_line("Terakhir diperbarui: 12 Mar 2024 11.30 WIB.")
+    assert stamp is not None and stamp.is_update
+
+
+def test_a_date_line_ending_in_a_full_stop_dates_the_article():
+    article = page_of("Harga Beras Kembali Naik di Sejumlah Daerah", "12 Mar 2024, 10.00 WIB.", LATE_PARAGRAPH)
+    assert (article.published_at.isoformat(), article.text) == ("2024-03-12T10:00:00+07:00", LATE_PARAGRAPH)
