@@ -293,8 +293,9 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     if outlet is not None:
         return Dateline(prefix=match.group(0), place=place, outlet=outlet)
     if place and place.upper() == place and any(c.isalpha() for c in place):
-        if _is_acronym(place) or not _capitalised(paragraph[match.end():]):
-            return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`: a sentence, not a dateline
+        rest = paragraph[match.end():]
+        if _is_acronym(place) or not _capitalised(rest) or _spelt_out(place, rest):
+            return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`, `LIPI - Lembaga Ilmu ...`: a sentence
         return Dateline(prefix=match.group(0), place=place, outlet=None, acronym_like=_looks_like_an_acronym(place))
     if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
         return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
@@ -319,6 +320,15 @@ def _looks_like_an_acronym(place: str) -> bool:
         return False
     consonant = [c not in VOWELS for c in place]
     return all(consonant) or all(consonant[:2]) or all(consonant[-2:])
+
+
+def _spelt_out(place: str, rest: str) -> bool:
+    """The capitalised words after the dash spell the head's letters: an acronym and its expansion (`KONI - Komite
+    Olahraga Nasional Indonesia ...`, `LIPI - Lembaga Ilmu Pengetahuan Indonesia ...`), pronounceable or not."""
+    if " " in place or not place.isalpha() or place.casefold() in DATELINE_PLACES:
+        return False
+    initials = "".join(word[0] for word in rest.split()[: len(place) + 2] if word[0].isupper())
+    return initials.startswith(place)
 
 
 def _capitalised(rest: str) -> bool:

@@ -106,7 +106,9 @@ def test_datelines_of_other_outlets(paragraph, place, outlet):
      "Jakarta – kota terpadat di Indonesia – kembali dilanda banjir pada Selasa.",  # an aside
      "Nusantara - ibu kota baru - akan diresmikan pada Agustus.",
      "TNI - Polri menggelar apel gabungan pengamanan mudik di Monas pada Rabu pagi.",  # an acronym, not a place
-     "KPK - yang dulu disegani - kini kehilangan kepercayaan publik, kata peneliti itu."],
+     "KPK - yang dulu disegani - kini kehilangan kepercayaan publik, kata peneliti itu.",
+     "LIPI - Lembaga Ilmu Pengetahuan Indonesia - merilis temuan spesies anggrek baru di Papua.",  # spelt out after it
+     "KONI - Komite Olahraga Nasional Indonesia menyiapkan 200 atlet untuk SEA Games."],
 )
 def test_sentences_with_dashes_are_not_datelines(paragraph):
     assert parse_dateline(paragraph) is None
@@ -398,6 +400,8 @@ def test_a_place_keyed_list_item_is_no_dateline(item):
     "sekretaris jenderalnya.",  # four capitals, no listed place: a dateline only above every paragraph
     "BUMN - Badan usaha milik negara mencatat laba gabungan naik tahun ini berkat proyek infrastruktur, kata menteri "
     "dalam rapat kerja dengan DPR.",
+    "KONI - Komite Olahraga Nasional Indonesia menyatakan kereta cepat akan dipakai untuk mengangkut atlet ke Bandung "
+    "selama pekan olahraga nasional.",  # a pronounceable acronym, spelt out after its dash: it used to cut the paragraph above
 ])
 def test_a_dash_further_down_is_no_dateline_and_cuts_nothing(second):
     lead = ["PT Kereta Cepat Indonesia China mencatat kereta cepat Whoosh telah mengangkut lima juta penumpang sejak "
