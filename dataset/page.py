@@ -203,8 +203,7 @@ def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True
     """The dateline's index, else (with `paragraphs`) the first paragraph-shaped line's. A weak dateline
     (`Jakarta - `, mixed case, no outlet) counts only where it opens the first paragraph: further down, a
     sentence that starts with a place and a dash is not one, nor is a short list item (`Jakarta - Rp 5 juta`).
-    Nor does one in capitals shaped like an acronym (`PDIP - Partai ...`) further down. An AI summary's sentences
-    (below its disclaimer) stand above the body on purpose: they are not paragraphs above it."""
+    Nor does one in capitals shaped like an acronym (`PDIP - Partai ...`) further down."""
     for position, i in enumerate(candidates):
         dateline = parse_dateline(page.lines[i].text)
         if dateline is None:
@@ -212,7 +211,7 @@ def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True
         if dateline.weak and not could_open_the_body(page.lines[i].text):
             continue  # `Jakarta - Cerah berawan` in a weather list
         if ((dateline.weak or dateline.acronym_like)
-                and any(is_paragraph_shaped(page.lines[j].text) for j in _above_any_summary(page, candidates[:position]))):
+                and any(is_paragraph_shaped(page.lines[j].text) for j in candidates[:position])):
             continue  # a sentence further down
         _take_dateline(page, i, dateline)
         return i
@@ -221,20 +220,6 @@ def _body_start_among(page: Page, candidates: list[int], paragraphs: bool = True
             if could_open_the_body(page.lines[i].text):
                 return i
     return None
-
-
-SUMMARY_LINES = 6  # an AI summary's box is a few sentences or points: below them, a paragraph is the article's
-
-
-def _above_any_summary(page: Page, above: list[int]) -> list[int]:
-    """The kept line indices `above` (in order) without the SUMMARY_LINES right below an AI-summary disclaimer."""
-    if not above:
-        return above
-    disclaimers = [i for i in range(above[0], above[-1] + 1) if page.lines[i].rule == "ai_summary"]
-    if not disclaimers:
-        return above
-    below = [j for j in above if j > disclaimers[-1]]
-    return [j for j in above if j < disclaimers[-1]] + below[SUMMARY_LINES:]
 
 
 OPENING_END = (".", "!", "?", '"', "”", "’")

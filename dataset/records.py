@@ -11,7 +11,7 @@ import pyarrow as pa
 
 REMOVAL_RULES: dict[str, str] = {
     "title": "the headline, or a repeat of it",
-    "subtitle": "a standfirst under the headline that repeats the body",
+    "subtitle": "the first unrecognised line under the headline: mostly a standfirst or deck that repeats the body",
     "timestamp": "the page's publication or update time",
     "dateline": "the dateline prefix of the first paragraph (place, outlet, dash)",
     "signoff": "an outlet sign-off at the end of the article",
