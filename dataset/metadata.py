@@ -87,11 +87,11 @@ MONTH_WORD = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:et|ch)?|apr(?:il)
 TIMESTAMP_LINE = re.compile(
     r"^[\s•·|*-]*"
     r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
-    r"(?:(?:terakhir\s+|last\s+)?(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*)?"
+    r"(?:(?:terakhir\s+|last\s+)?(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*(?:pada\s+|on\s+)?)?"
     r"(?:(?P<weekday>[A-Za-z'’]+)\s*,?\s*)?"
     r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
     r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"
-    r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*\.?\s*$",  # `Dipublikasikan 12 Maret 2024.` ends a sentence
+    r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*(?P<stop>\.)?\s*$",  # `Dipublikasikan 12 Maret 2024.` ends a sentence
     re.IGNORECASE,
 )
 UPDATE_LABELS = {"diperbarui", "diperbaharui", "updated"}
@@ -171,6 +171,8 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
     weekday = (match["weekday"] or "").lower().replace("’", "'")  # `Jum’at` as typeset
     if weekday and weekday not in WEEKDAYS:
         return None
+    if match["stop"] and not (match["label"] or match["hour"] or match["outlet"]):
+        return None  # `Minggu, 4 Februari 2024.` in an agenda or a chronology: the body's own date
     outlet = match["outlet"]
     if outlet and not outlet_in(outlet):
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .metadata import Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
+from .metadata import MONTH_WORD, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
 from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
@@ -230,17 +230,20 @@ ABOUT_THE_PAGE = re.compile(r"\b(?:artikel|berita|konten|tulisan|audio|halaman)\
                             r"selengkapnya|login)\b|^masuk\s+untuk\b", re.IGNORECASE)
 # a date, in the shapes pages print them: a line that is little more than one is the page's own (`Dipublikasikan 12
 # Maret 2024.`, `12 Mar 2024, 10.00 WIB.`), not a lead (`Harga beras naik pada 12 Maret 2024.`)
-DATE = re.compile(r"\d{1,2}\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
-DATE_LINE_WORDS = 2
+DATE = re.compile(r"\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+DATE_LINE_WORDS = 1
+DATE_FILLERS = frozenset({"pada", "tanggal", "tgl", "tgl.", "on"})  # `Dipublikasikan pada 12 Maret 2024.`
 
 
 def is_a_date_line(line: str) -> bool:
-    """A date and at most DATE_LINE_WORDS words around it (digits, times and punctuation are no words)."""
+    """A date and at most DATE_LINE_WORDS word around it (`Diunggah 12 Maret 2024`; digits, times and punctuation are
+    no words): `Harga Cabai 12 Maret 2024` is a teaser, `PP Nomor 28 Tahun 2024` a heading."""
     found = DATE.search(line)
     if found is None:
         return False
     around = (line[: found.start()] + " " + line[found.end() :]).split()
-    return sum(1 for token in around if any(c.isalpha() for c in token)) <= DATE_LINE_WORDS
+    return sum(1 for token in around
+               if any(c.isalpha() for c in token) and token.casefold() not in DATE_FILLERS) <= DATE_LINE_WORDS
 
 
 def _opens_the_article(line: str, below: str) -> bool:
@@ -314,30 +317,51 @@ def is_masthead(text: str) -> bool:
     return bool(head) and last.casefold() in CHANNEL_WORDS and outlet_in(head) is not None
 
 
+# Words of section names and kickers (`Liga Inggris`, `Cek Fakta`, `Berita Utama`, `Ekonomi Makro`, `Jawa Barat`): a
+# short line made only of them names a part of the site, not the story
+RUBRIC_WORDS = frozenset("""
+    berita utama terkini terbaru terpopuler populer pilihan editor nasional internasional dunia global regional daerah
+    nusantara metro megapolitan jabodetabek ekonomi bisnis keuangan finansial makro mikro market pasar saham properti
+    energi industri umkm politik hukum kriminal peristiwa pemilu pilkada pilpres olahraga sport sports bola sepak liga
+    inggris italia spanyol jerman prancis belanda champions eropa asia timnas motogp f1 badminton basket tekno teknologi
+    sains gadget otomotif gaya hidup lifestyle hiburan seleb selebriti musik film kesehatan health edukasi pendidikan
+    kampus travel wisata kuliner food opini kolom editorial tajuk rencana cek fakta hoaks sosial budaya humaniora agama
+    islami ramadan ramadhan haji infografis foto video news world business headline analisis fokus laporan khusus
+    siaran pers rilis
+    jawa barat timur tengah utara selatan sumatera kalimantan sulawesi papua bali aceh riau banten lampung jambi
+    bengkulu maluku gorontalo yogyakarta dki jakarta nusa tenggara bangka belitung kepulauan
+""".split())
+
+
+def is_rubric(text: str) -> bool:
+    """A line of two or three words that are all RUBRIC_WORDS: a section name or kicker above the headline."""
+    tokens = text.casefold().split()
+    return 2 <= len(tokens) <= 3 and all(token.strip(".:|") in RUBRIC_WORDS for token in tokens)
+
+
 def title_index(page: Page, body_start: int) -> int | None:
-    """The headline: the first headline-shaped kept line above the body (and above any AI summary); but
-    below MENU_LINES or more lines of one or two words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first
-    one of three words or more, if there is one; and a two-word line right above a capitalised headline
-    of three words or more is its rubric or kicker (`Liga Inggris`, `Cek Fakta`), not a two-word headline
-    over its deck (`Krisis Ukraina` over `Biden ancam sanksi jika Rusia menyerang`)."""
+    """The headline: the first headline-shaped kept line above the body (and above any AI summary) that is not a
+    rubric (`Liga Inggris`, `Cek Fakta`) unless nothing else is; but below MENU_LINES or more lines of one or two
+    words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first one of three words or more, if there is one."""
     shaped: list[int] = []
+    rubric: int | None = None
     short = 0
     for i, line in enumerate(page.lines[:body_start]):
         if line.rule == "ai_summary":
             break
         if line.rule is not None:
             continue
-        if is_headline_shaped(line.text) and not is_breadcrumb(line.text) and not is_masthead(line.text):
-            if not shaped and line.text.count(" ") <= 1:
-                shaped.append(i)
-            elif line.text.count(" ") >= 2:
-                if not shaped or short >= MENU_LINES:
-                    return i
-                is_rubric = i == shaped[0] + 1 and is_title_case(line.text.split())
-                return i if is_rubric else shaped[0]
         if line.text.count(" ") <= 1:
             short += 1
-    return shaped[0] if shaped else None
+        if not is_headline_shaped(line.text) or is_breadcrumb(line.text) or is_masthead(line.text):
+            continue
+        if is_rubric(line.text):
+            rubric = i if rubric is None else rubric
+        elif line.text.count(" ") >= 2:
+            return i if not shaped or short >= MENU_LINES else shaped[0]
+        elif not shaped:
+            shaped.append(i)
+    return shaped[0] if shaped else rubric
 
 
 def mark_header(page: Page, body_start: int, title_at: int | None) -> None:

@@ -567,23 +567,35 @@ def test_a_long_line_starting_with_oleh_is_no_byline():
     ("Liga Inggris", "Arsenal Kalahkan Manchester United 2-0 di Emirates"),
     ("Cek Fakta", "Benarkah Vaksin Covid-19 Mengandung Microchip?"),
     ("Ekonomi Makro", "Inflasi Februari 2024 Capai 2,75%, Dipicu Harga Beras"),
-    ("Berita Utama", "Harga Beras Kembali Naik di Sejumlah Daerah"),
+    ("Berita Utama", "Harga beras kembali naik di sejumlah daerah"),  # over a headline in sentence case too
+    ("Jawa Barat", "Banjir Rendam Ratusan Rumah di Karawang"),
+    ("SIARAN PERS", "Kementerian Keuangan Salurkan Insentif Pajak untuk UMKM"),
 ])
-def test_a_rubric_or_kicker_right_above_a_capitalised_headline_is_not_the_title(rubric, headline):
+@pytest.mark.parametrize("between", [[], ["Senin, 11 Mar 2024 10:00 WIB"]])
+def test_a_rubric_or_kicker_above_the_headline_is_not_the_title(rubric, headline, between):
     """A two-word line used to be the title whenever it came first."""
-    article = page_of(rubric, headline, "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY)
+    article = page_of(rubric, *between, headline, "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY)
     assert article.title == headline
     assert {r.text: r.rule for r in article.removed}[rubric] == "header"
 
 
-@pytest.mark.parametrize("between", [[], ["Oleh: Ahmad Faiz"]])
-def test_a_two_word_headline_stays_the_title_above_a_deck_or_below_furniture(between):
-    """Over a sentence-case deck, or with a byline between it and a capitalised line, the two words are the headline."""
-    assert page_of("Krisis Ukraina", *between, "Biden Ancam Sanksi Ekonomi" if between else "Biden ancam sanksi ekonomi",
-                   "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY).title == "Krisis Ukraina"
+@pytest.mark.parametrize("headline,below", [
+    ("Krisis Ukraina", "Biden ancam sanksi ekonomi"),  # a deck
+    ("Politik Gentong", "Budi Santoso Wijaya"),  # a columnist's name
+    ("Ekonomi Lesu", "Oleh Nanda Perdana Putra"),
+    ("Dinasti Politik", "Suasana Rumah Warga Yang Rusak Akibat Gempa"),  # a caption in title case
+    ("Sepak Bola", "Timnas Indonesia Bersiap"),  # rubric words alone are the title only when nothing else is headline-shaped
+])
+def test_a_two_word_headline_stays_the_title_above_a_deck_a_name_or_a_caption(headline, below):
+    """Taking any title-case line below a two-word line as the headline (tried, then narrowed to rubric words) gave
+    the columnist's name or the caption as the title."""
+    article = page_of(headline, below, "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY)
+    expected = below if headline == "Sepak Bola" else headline
+    assert article.title == expected
 
 
-@pytest.mark.parametrize("date_line", ["Dipublikasikan 12 Maret 2024.", "12 Mar 2024, 10.00 WIB.", "Diterbitkan: 12/03/2024."])
+@pytest.mark.parametrize("date_line", ["Dipublikasikan 12 Maret 2024.", "12 Mar 2024, 10.00 WIB.", "Diterbitkan: 12/03/2024.",
+                                       "Diunggah 12 Maret 2024", "Dipublikasikan pada 12 Maret 2024."])
 def test_a_date_line_under_the_headline_is_not_the_lead_and_does_not_hide_it(date_line):
     """An unrecognised date line ending in a full stop used to open the article; once it did not, the lead below it was lost."""
     article = page_of("Harga Beras Kembali Naik di Sejumlah Daerah", date_line, "Harga beras naik lagi pekan ini.", LATE_PARAGRAPH)
@@ -616,3 +628,21 @@ def test_a_results_list_below_an_ai_summary_and_the_first_paragraphs_is_no_datel
     article = page_of("Hasil Liga 1 Pekan ke-30: PSIS Tekuk Persib", "Senin, 11 Mar 2024 22:10 WIB", "Ringkasan AI",
                       "PSIS Semarang menang tipis atas Persib Bandung.", "Persija Jakarta ditahan imbang Bali United.", *body)
     assert article.dateline_place is None and article.text.split("\n\n")[-len(body):] == body
+
+
+@pytest.mark.parametrize("heading", ["PP Nomor 28 Tahun 2024", "Top 10 Smartphone 2024", "Harga Cabai 12 Maret 2024"])
+def test_a_heading_with_a_number_or_a_teaser_with_a_date_does_not_let_the_box_below_join(heading):
+    """Only a month's name makes a date: `28 Tahun 2024` is no date line, so the key points below stay header."""
+    points = ["Aturan ini berlaku mulai tahun depan.", "Pelanggar dikenai sanksi administratif."]
+    article = page_of("Pemerintah Terbitkan Aturan Baru soal Kesehatan", "Oleh: Ahmad Faiz", heading, *points, LATE_PARAGRAPH)
+    assert article.text == LATE_PARAGRAPH
+
+
+@pytest.mark.parametrize("date_line", ["Minggu, 4 Februari 2024.", "- 12 Maret 2024."])
+def test_a_date_ending_a_sentence_in_the_body_is_article_text(date_line):
+    """A full stop after a bare date is the body's own (an agenda, a chronology): only a label, a time or an outlet
+    makes such a line the page's timestamp."""
+    body = ["Panitia mengumumkan jadwal pendaftaran ulang peserta seleksi calon aparatur sipil negara tahun ini.", date_line,
+            LATE_PARAGRAPH]
+    article = page_of("Jadwal Pendaftaran Ulang CPNS", *body)
+    assert article.text.split("\n\n") == body and article.published_date is None
