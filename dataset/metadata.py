@@ -252,7 +252,8 @@ class Dateline:
     place: str | None
     outlet: str | None
     weak: bool = False  # a mixed-case known place and no outlet (`Jakarta - `): a dateline only at the body's start
-    acronym_like: bool = False  # one short word in capitals, no outlet, no listed place (`PDIP - `): above every paragraph only
+    acronym_like: bool = False  # capitals shaped or spelt out like an acronym (`PDIP - `, `KONI - Komite ...`), no outlet,
+    # no listed place: a dateline above every paragraph only
 
 
 def could_be_dateline(paragraph: str) -> bool:
@@ -296,9 +297,10 @@ def parse_dateline(paragraph: str) -> Dateline | None:
         return Dateline(prefix=match.group(0), place=place, outlet=outlet)
     if place and place.upper() == place and any(c.isalpha() for c in place):
         rest = paragraph[match.end():]
-        if _is_acronym(place) or not _capitalised(rest) or _spelt_out(place, rest):
-            return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`, `LIPI - Lembaga Ilmu ...`: a sentence
-        return Dateline(prefix=match.group(0), place=place, outlet=None, acronym_like=_looks_like_an_acronym(place))
+        if _is_acronym(place) or not _capitalised(rest):
+            return None  # `TNI - Polri menggelar ...`, `KPK - yang dulu ...`: a sentence
+        return Dateline(prefix=match.group(0), place=place, outlet=None,
+                        acronym_like=_looks_like_an_acronym(place) or _spelt_out(place, rest))
     if place and all(p.casefold() in DATELINE_PLACES for p in places) and _opens_a_sentence(paragraph[match.end():]):
         return Dateline(prefix=match.group(0), place=place, outlet=None, weak=True)
     return None
@@ -325,8 +327,9 @@ def _looks_like_an_acronym(place: str) -> bool:
 
 
 def _spelt_out(place: str, rest: str) -> bool:
-    """The capitalised words after the dash spell the head's letters: an acronym and its expansion (`KONI - Komite
-    Olahraga Nasional Indonesia ...`, `LIPI - Lembaga Ilmu Pengetahuan Indonesia ...`), pronounceable or not."""
+    """The capitalised words after the dash spell the head's letters: likely an acronym and its expansion (`KONI -
+    Komite Olahraga Nasional Indonesia ...`, `LIPI - Lembaga Ilmu ...`), pronounceable or not. Likely only (`SIAK -
+    Seorang Ibu Asal Kampar ...` is a dateline): such a head counts as a dateline only above every paragraph."""
     if " " in place or not place.isalpha() or place.casefold() in DATELINE_PLACES:
         return False
     initials = "".join(word[0] for word in rest.split()[: len(place) + 2] if word[0].isupper())

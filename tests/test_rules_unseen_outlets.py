@@ -106,12 +106,22 @@ def test_datelines_of_other_outlets(paragraph, place, outlet):
      "Jakarta – kota terpadat di Indonesia – kembali dilanda banjir pada Selasa.",  # an aside
      "Nusantara - ibu kota baru - akan diresmikan pada Agustus.",
      "TNI - Polri menggelar apel gabungan pengamanan mudik di Monas pada Rabu pagi.",  # an acronym, not a place
-     "KPK - yang dulu disegani - kini kehilangan kepercayaan publik, kata peneliti itu.",
-     "LIPI - Lembaga Ilmu Pengetahuan Indonesia - merilis temuan spesies anggrek baru di Papua.",  # spelt out after it
-     "KONI - Komite Olahraga Nasional Indonesia menyiapkan 200 atlet untuk SEA Games."],
+     "KPK - yang dulu disegani - kini kehilangan kepercayaan publik, kata peneliti itu."],
 )
 def test_sentences_with_dashes_are_not_datelines(paragraph):
     assert parse_dateline(paragraph) is None
+
+
+@pytest.mark.parametrize("paragraph,acronym_like", [
+    ("LIPI - Lembaga Ilmu Pengetahuan Indonesia - merilis temuan spesies anggrek baru di Papua.", True),  # spelt out
+    ("KONI - Komite Olahraga Nasional Indonesia menyiapkan 200 atlet untuk SEA Games.", True),
+    ("SIAK - Seorang Ibu Asal Kampar ditemukan selamat setelah hanyut di Sungai Siak.", True),  # by chance: still a dateline
+    ("SIAK - Polisi menangkap dua orang pencuri sawit di Kecamatan Tualang.", False),
+    ("PATI - Pemerintah Kabupaten Pati menggelar operasi pasar.", False),
+])
+def test_a_head_spelt_out_after_its_dash_is_a_dateline_only_above_every_paragraph(paragraph, acronym_like):
+    dateline = parse_dateline(paragraph)
+    assert dateline is not None and dateline.acronym_like is acronym_like
 
 
 @pytest.mark.parametrize(
@@ -646,3 +656,9 @@ def test_a_date_ending_a_sentence_in_the_body_is_article_text(date_line):
             LATE_PARAGRAPH]
     article = page_of("Jadwal Pendaftaran Ulang CPNS", *body)
     assert article.text.split("\n\n") == body and article.published_date is None
+
+
+def test_a_regional_dateline_that_happens_to_spell_its_name_still_opens_the_body():
+    lead = "SIAK - Seorang Ibu Asal Kampar ditemukan selamat setelah hanyut sejauh dua kilometer di Sungai Siak, Riau."
+    article = page_of("Ibu yang Hanyut di Sungai Siak Ditemukan Selamat", "Senin, 11 Mar 2024 10:00 WIB", lead, LATE_PARAGRAPH)
+    assert (article.dateline_place, article.text.split("\n\n")[0]) == ("SIAK", lead.removeprefix("SIAK - "))
