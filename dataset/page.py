@@ -248,8 +248,8 @@ def is_a_date_line(line: str) -> bool:
 
 def _opens_the_article(line: str, below: str) -> bool:
     """A short line that may be the article's own first words: a sentence of OPENING_WORDS or more that ends like
-    one (not in `...`, `)` or `:` as captions, widgets and box headings do) and is more than a date with a word or
-    two, a numbered item, or a list's intro (`Berikut faktanya:`) above one; never capitalised like a headline."""
+    one (not in `...`, `)` or `:` as captions, widgets and box headings do) and is more than a date line, a numbered
+    item, or a list's intro (`Berikut faktanya:`) above one; never capitalised like a headline."""
     tokens = line.split()
     if is_title_case(tokens):
         return False  # a linked headline, a teaser or a second headline
@@ -264,9 +264,9 @@ def _opens_the_article(line: str, below: str) -> bool:
 def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int:
     """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
     lead, a quote, a list's intro and numbered items. Such lines right above the body join it when nothing but the
-    headline or recognised furniture (a timestamp, a byline, a date line) stands above them: below an unexplained line they are
-    more likely a box (key points, a summary, a caption) than the article. The lines stop below the headline
-    (`title_at`), so it stays the headline of the longer body."""
+    headline or recognised furniture (a timestamp, a byline, a date line) stands above them: below an unexplained
+    line they are more likely a box (key points, a summary, a caption) than the article. The lines stop below the
+    headline (`title_at`), so it stays the headline of the longer body."""
     if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
         return body_start  # the summary's sentences stand above the body on purpose
     floor = -1 if title_at is None else title_at
@@ -343,7 +343,7 @@ def title_index(page: Page, body_start: int) -> int | None:
     """The headline: the first headline-shaped kept line above the body (and above any AI summary) that is not a
     rubric (`Liga Inggris`, `Cek Fakta`) unless nothing else is; but below MENU_LINES or more lines of one or two
     words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first one of three words or more, if there is one."""
-    shaped: list[int] = []
+    two_words: int | None = None
     rubric: int | None = None
     short = 0
     for i, line in enumerate(page.lines[:body_start]):
@@ -358,10 +358,10 @@ def title_index(page: Page, body_start: int) -> int | None:
         if is_rubric(line.text):
             rubric = i if rubric is None else rubric
         elif line.text.count(" ") >= 2:
-            return i if not shaped or short >= MENU_LINES else shaped[0]
-        elif not shaped:
-            shaped.append(i)
-    return shaped[0] if shaped else rubric
+            return i if two_words is None or short >= MENU_LINES else two_words
+        elif two_words is None:
+            two_words = i
+    return two_words if two_words is not None else rubric
 
 
 def mark_header(page: Page, body_start: int, title_at: int | None) -> None:
