@@ -171,8 +171,8 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
     weekday = (match["weekday"] or "").lower().replace("’", "'")  # `Jum’at` as typeset
     if weekday and weekday not in WEEKDAYS:
         return None
-    if match["stop"] and not (match["label"] or match["hour"] or match["outlet"]):
-        return None  # `Minggu, 4 Februari 2024.` in an agenda or a chronology: the body's own date
+    if match["stop"] and not (match["label"] or match["outlet"]):
+        return None  # `Minggu, 4 Februari 2024.`, `Selasa, 12 Desember 2023, pukul 19.00 WIB.`: an agenda's dates
     outlet = match["outlet"]
     if outlet and not outlet_in(outlet):
         return None

@@ -228,28 +228,29 @@ OPENING_WORDS = 4
 # a line about the page itself (`Artikel ini telah diperbarui.`, `Klik untuk membaca selengkapnya.`) is a notice
 ABOUT_THE_PAGE = re.compile(r"\b(?:artikel|berita|konten|tulisan|audio|halaman)\s+ini\b|\b(?:klik|berlangganan|langganan|"
                             r"selengkapnya|login)\b|^masuk\s+untuk\b", re.IGNORECASE)
-# a date, in the shapes pages print them: a line that is little more than one is the page's own (`Dipublikasikan 12
-# Maret 2024.`, `12 Mar 2024, 10.00 WIB.`), not a lead (`Harga beras naik pada 12 Maret 2024.`)
+# a date and a time of day, in the shapes pages print them: a line that is little more than that is the page's own
+# (`12 Mar 2024, 10.00 WIB.`), not a lead (`Harga beras naik pada 12 Maret 2024.`) nor a diary's day (`Rabu, 13 Maret 2024.`)
 DATE = re.compile(r"\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}", re.IGNORECASE)
-DATE_LINE_WORDS = 1
-DATE_FILLERS = frozenset({"pada", "tanggal", "tgl", "tgl.", "on"})  # `Dipublikasikan pada 12 Maret 2024.`
+TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+PAGE_DATE_WORDS = 1
+PAGE_DATE_FILLERS = frozenset({"pada", "tanggal", "tgl", "on", "pukul", "jam", "at", "wib", "wita", "wit", "gmt", "utc"})
 
 
-def is_a_date_line(line: str) -> bool:
-    """A date and at most DATE_LINE_WORDS word around it (`Diunggah 12 Maret 2024`; digits, times and punctuation are
-    no words): `Harga Cabai 12 Maret 2024` is a teaser, `PP Nomor 28 Tahun 2024` a heading."""
+def is_a_page_date(line: str) -> bool:
+    """A date, a time of day and at most PAGE_DATE_WORDS word besides (`Selasa, 12 Mar 2024, 10.00 WIB.`, `Diunggah
+    12/03/2024 10:00`); digits, punctuation, zones and fillers (`pada`, `pukul`) are no words."""
     found = DATE.search(line)
-    if found is None:
+    if found is None or TIME_OF_DAY.search(line, found.end()) is None:
         return False
     around = (line[: found.start()] + " " + line[found.end() :]).split()
-    return sum(1 for token in around
-               if any(c.isalpha() for c in token) and token.casefold() not in DATE_FILLERS) <= DATE_LINE_WORDS
+    words = [token.strip(".,:;|()").casefold() for token in around if any(c.isalpha() for c in token)]
+    return sum(1 for word in words if word not in PAGE_DATE_FILLERS) <= PAGE_DATE_WORDS
 
 
 def _opens_the_article(line: str, below: str) -> bool:
     """A short line that may be the article's own first words: a sentence of OPENING_WORDS or more that ends like
-    one (not in `...`, `)` or `:` as captions, widgets and box headings do) and is more than a date line, a numbered
-    item, or a list's intro (`Berikut faktanya:`) above one; never capitalised like a headline."""
+    one (not in `...`, `)` or `:` as captions, widgets and box headings do) and is more than the page's date, a
+    numbered item, or a list's intro (`Berikut faktanya:`) above one; never capitalised like a headline."""
     tokens = line.split()
     if is_title_case(tokens):
         return False  # a linked headline, a teaser or a second headline
@@ -258,15 +259,15 @@ def _opens_the_article(line: str, below: str) -> bool:
     if line.endswith(":"):
         return NUMBERED_ITEM.match(below) is not None
     return (len(tokens) >= OPENING_WORDS and line.endswith(OPENING_END) and not line.endswith(("...", "…"))
-            and ABOUT_THE_PAGE.search(line) is None and not is_a_date_line(line))
+            and ABOUT_THE_PAGE.search(line) is None and not is_a_page_date(line))
 
 
 def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int:
     """Without a dateline to mark it, the article may open with short lines above its first paragraph: a one-line
     lead, a quote, a list's intro and numbered items. Such lines right above the body join it when nothing but the
-    headline or recognised furniture (a timestamp, a byline, a date line) stands above them: below an unexplained
-    line they are more likely a box (key points, a summary, a caption) than the article. The lines stop below the
-    headline (`title_at`), so it stays the headline of the longer body."""
+    headline or recognised furniture (a timestamp, a byline) stands above them: below an unexplained line (an
+    unrecognised date too) they are more likely a box (key points, a summary, a caption) than the article. The
+    lines stop below the headline (`title_at`), so it stays the headline of the longer body."""
     if any(line.rule == "ai_summary" for line in page.lines[:body_start]):
         return body_start  # the summary's sentences stand above the body on purpose
     floor = -1 if title_at is None else title_at
@@ -277,8 +278,7 @@ def with_opening_lines(page: Page, body_start: int, title_at: int | None) -> int
             break
         start -= 1
     above = page.lines[start - 1] if start > 0 else None
-    if (start < body_start and above is not None and start - 1 != title_at and above.rule is None
-            and not is_a_date_line(above.text)):
+    if start < body_start and above is not None and start - 1 != title_at and above.rule is None:
         return body_start
     if start < body_start and (dateline := parse_dateline(page.lines[start].text)) is not None:
         _take_dateline(page, start, dateline)  # `Jakarta - Harga beras naik lagi.`: a one-line lead under its dateline
@@ -329,7 +329,7 @@ RUBRIC_WORDS = frozenset("""
     islami ramadan ramadhan haji infografis foto video news world business headline analisis fokus laporan khusus
     siaran pers rilis
     jawa barat timur tengah utara selatan sumatera kalimantan sulawesi papua bali aceh riau banten lampung jambi
-    bengkulu maluku gorontalo yogyakarta dki jakarta nusa tenggara bangka belitung kepulauan
+    bengkulu maluku gorontalo yogyakarta dki jakarta nusa tenggara bangka belitung kepulauan luar negeri indonesia
 """.split())
 
 
@@ -339,12 +339,29 @@ def is_rubric(text: str) -> bool:
     return 2 <= len(tokens) <= 3 and all(token.strip(".:|") in RUBRIC_WORDS for token in tokens)
 
 
+BYLINE_OUTLET = re.compile(r"\s[-–|]\s")  # `Ahmad Fauzi - detikNews`, `Anggi Permana | CNN Indonesia`
+HEADLINE_WORDS = 4
+
+
+def reads_as_headline(text: str) -> bool:
+    """Capitalised like a headline, HEADLINE_WORDS words or more, and no byline that names its outlet: what a rubric
+    stands above. A columnist's name, a byline or a deck under a headline of rubric words (`Budaya Politik`) is none."""
+    tokens = text.split()
+    if sum(1 for token in tokens if any(c.isalnum() for c in token)) < HEADLINE_WORDS or not is_title_case(tokens):
+        return False
+    last = BYLINE_OUTLET.split(text)[-1]
+    return last == text or not (outlet_in(last) or is_masthead(last))
+
+
 def title_index(page: Page, body_start: int) -> int | None:
-    """The headline: the first headline-shaped kept line above the body (and above any AI summary) that is not a
-    rubric (`Liga Inggris`, `Cek Fakta`) unless nothing else is; but below MENU_LINES or more lines of one or two
-    words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first one of three words or more, if there is one."""
+    """The headline: the first headline-shaped kept line above the body (and above any AI summary); but
+    below MENU_LINES or more lines of one or two words (a site menu: `Luar Negeri`, `Gaya Hidup`), the first
+    one of three words or more, if there is one; and below a rubric (`Liga Inggris`, `Cek Fakta`), the next
+    headline-shaped line if it `reads_as_headline`, else the rubric itself (`Budaya Politik` over its columnist's
+    name is a column's headline)."""
     two_words: int | None = None
     rubric: int | None = None
+    below_rubric = False  # a headline-shaped line stands between the rubric and here
     short = 0
     for i, line in enumerate(page.lines[:body_start]):
         if line.rule == "ai_summary":
@@ -356,9 +373,17 @@ def title_index(page: Page, body_start: int) -> int | None:
         if not is_headline_shaped(line.text) or is_breadcrumb(line.text) or is_masthead(line.text):
             continue
         if is_rubric(line.text):
-            rubric = i if rubric is None else rubric
+            rubric = i if rubric is None and two_words is None else rubric
         elif line.text.count(" ") >= 2:
-            return i if two_words is None or short >= MENU_LINES else two_words
+            if short >= MENU_LINES:
+                return i
+            if two_words is not None:
+                return two_words
+            if rubric is not None and (below_rubric or not reads_as_headline(line.text)):
+                return rubric
+            return i
+        elif rubric is not None:
+            below_rubric = True
         elif two_words is None:
             two_words = i
     return two_words if two_words is not None else rubric
