@@ -123,6 +123,7 @@ class Timestamp:
     outlet: str | None
     is_update: bool
     warning: str | None = None
+    ends_a_sentence: bool = False  # `Diterbitkan: 5 Januari 2024.`: the page's own above the body, a box's in it
 
 
 @lru_cache(maxsize=1)
@@ -194,6 +195,7 @@ def parse_timestamp_line(line: str) -> Timestamp | None:
         outlet=outlet_in(outlet) if outlet else None,
         is_update=(match["label"] or "").lower() in UPDATE_LABELS,
         warning=warning,
+        ends_a_sentence=match["stop"] is not None,
     )
 
 
@@ -468,7 +470,8 @@ AUTHOR_LINE = re.compile(
 DEGREE = re.compile(r"^(?:(?:[A-Z][A-Za-z]{0,3}\.)+[A-Za-z]{0,3}\.?|[A-Z]{2,4})$")
 ROLE_WORDS = frozenset({"pengamat", "dosen", "peneliti", "kolumnis", "guru", "mahasiswa", "mahasiswi", "ketua", "direktur",
                         "anggota", "pegiat", "praktisi", "alumnus", "alumni", "staf", "kepala", "pemerhati", "analis",
-                        "ekonom", "pengajar", "pendiri", "founder", "ceo", "wakil", "sekretaris", "rektor"})
+                        "ekonom", "pengajar", "pendiri", "founder", "ceo", "wakil", "sekretaris", "rektor",
+                        "koordinator", "jurnalis", "wartawan", "penulis", "peneliti", "guru", "besar"})
 
 
 def split_names(names: str) -> list[str]:

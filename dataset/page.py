@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .metadata import MONTH_WORD, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
+from .metadata import MONTH_WORD, ROLE_WORDS, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
 from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
@@ -138,6 +138,7 @@ def analyse(text: str) -> Page:
     title_at = title_index(page, body_start)
     if page.dateline is None:
         body_start = with_opening_lines(page, body_start, title_at)
+    unmark_sentences_below(page, body_start)
     mark_header(page, body_start, title_at)
     mark_tail(page, body_start)
     strip_inline_read_more(page)
@@ -153,6 +154,15 @@ def mark_line_rules(page: Page) -> None:
             page.timestamp_lines.append(index)
             continue
         line.rule = rule
+
+
+def unmark_sentences_below(page: Page, body_start: int) -> None:
+    """A timestamp that ends in a full stop is the page's above the body; below, a sentence of its own (a book's or a
+    regulation's `Diterbitkan: 5 Januari 2024.`), article text."""
+    for k in reversed(range(len(page.timestamps))):
+        if page.timestamps[k].ends_a_sentence and page.timestamp_lines[k] >= body_start:
+            page.lines[page.timestamp_lines[k]].rule = None
+            del page.timestamps[k], page.timestamp_lines[k]
 
 
 def mark_duplicates(page: Page) -> None:
@@ -341,16 +351,33 @@ def is_rubric(text: str) -> bool:
 
 BYLINE_OUTLET = re.compile(r"\s[-–|]\s")  # `Ahmad Fauzi - detikNews`, `Anggi Permana | CNN Indonesia`
 HEADLINE_WORDS = 4
+NAME_WORDS = 5  # `I Gusti Ngurah Putra Wirawan`: longer, capitalised words are a headline (`Mengapa Harga Beras Tak ...`)
+# words a headline in title case leaves in lower case
+FUNCTION_WORDS = frozenset("""di ke dari dan yang untuk dengan pada atau oleh dalam bagi sebagai karena akan agar
+    hingga soal usai jelang vs of the and for in on at to a""".split())
+# how a credit, not a headline, starts: `Oleh Muhammad Rizky`, `Prof. Dr. Hikmahanto Juwana`, `Foto: ...`
+CREDIT_START = re.compile(r"^(?:oleh|ditulis|penulis|reporter|editor|foto|prof|dr|ir|drs|hj?|kh)\b", re.IGNORECASE)
 
 
 def reads_as_headline(text: str) -> bool:
-    """Capitalised like a headline, HEADLINE_WORDS words or more, and no byline that names its outlet: what a rubric
-    stands above. A columnist's name, a byline or a deck under a headline of rubric words (`Budaya Politik`) is none."""
+    """What a rubric stands above: HEADLINE_WORDS words or more, every one capitalised but FUNCTION_WORDS, and more
+    than a name (longer than NAME_WORDS, or a function word, a figure or a headline's punctuation in it); not a credit, a byline that
+    names its outlet, a photo credit or `Name, Role`. Under a headline of rubric words (`Politik Luar Negeri`) the
+    next line is most often its columnist (`Prof. Dr. Hikmahanto Juwana`, `I Gusti Ngurah Putra Wirawan`)."""
     tokens = text.split()
-    if sum(1 for token in tokens if any(c.isalnum() for c in token)) < HEADLINE_WORDS or not is_title_case(tokens):
+    if sum(1 for token in tokens if any(c.isalnum() for c in token)) < HEADLINE_WORDS or CREDIT_START.match(text):
+        return False
+    if "/" in text or any(token[0].isalpha() and token[0].islower() and token.casefold() not in FUNCTION_WORDS
+                          for token in tokens):
         return False
     last = BYLINE_OUTLET.split(text)[-1]
-    return last == text or not (outlet_in(last) or is_masthead(last))
+    if last != text and (outlet_in(last) or is_masthead(last)):
+        return False
+    name, comma, role = text.partition(", ")
+    if comma and role.split()[0].casefold() in ROLE_WORDS:
+        return False
+    return len(tokens) > NAME_WORDS or any(token.casefold() in FUNCTION_WORDS or any(c.isdigit() for c in token)
+                                           or token[-1] in "?!:,\"”" for token in tokens)
 
 
 def title_index(page: Page, body_start: int) -> int | None:

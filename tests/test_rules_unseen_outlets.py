@@ -581,6 +581,7 @@ def test_a_long_line_starting_with_oleh_is_no_byline():
     ("Luar Negeri", "Biden dan Putin Bicara Lewat Video"),
     ("Jawa Barat", "Banjir Rendam Ratusan Rumah di Karawang"),
     ("SIARAN PERS", "Kementerian Keuangan Salurkan Insentif Pajak untuk UMKM"),
+    ("Sosial Budaya", "Mengapa Harga Beras Tak Kunjung Turun Setelah Impor"),  # capitalised throughout, but long
 ])
 @pytest.mark.parametrize("between", [[], ["Senin, 11 Mar 2024 10:00 WIB"]])
 def test_a_rubric_or_kicker_above_the_headline_is_not_the_title(rubric, headline, between):
@@ -608,10 +609,17 @@ def test_a_two_word_headline_stays_the_title_above_a_deck_a_name_or_a_caption(he
     ("Hukum Pemilu", ["Titi Anggraini", "Dosen Hukum Pemilu Fakultas Hukum Universitas Indonesia"]),  # name, role
     ("Pilkada DKI Jakarta", ["Peta koalisi partai menjelang pendaftaran calon gubernur"]),  # a deck
     ("Sepak Bola", ["Timnas Bersiap"]),
+    ("Politik Luar Negeri", ["Prof. Dr. Hikmahanto Juwana"]),  # a third audit's: names, credits and captions
+    ("Budaya Politik", ["I Gusti Ngurah Putra Wirawan"]),
+    ("Pendidikan Politik", ["Oleh Muhammad Rizky Pratama"]),
+    ("Sepak Bola Indonesia", ["Akmal Marhali, Koordinator Save Our Soccer"]),
+    ("Hukum Kesehatan", ["ANTARA FOTO/Aditya Pradana Putra"]),
+    ("Ekonomi Politik", ["Presiden Joko Widodo saat meresmikan Tol Cisumdawu"]),
 ])
 def test_a_headline_of_rubric_words_over_a_byline_a_name_or_a_deck_is_the_title(headline, below):
     """Skipping every rubric-shaped line gave the columnist, the byline or the deck as the title (an audit's finding):
-    the line below a rubric must read as a headline, capitalised and four words or more."""
+    the line below a rubric must read as a headline: four words or more, capitalised but for function words, more
+    than a list of names, and no credit."""
     assert page_of("Kolom", headline, *below, "Senin, 11 Mar 2024 10:00 WIB", *DETIK_BODY).title == headline
 
 
@@ -691,3 +699,13 @@ def test_a_diary_entry_opening_with_its_day_keeps_the_day_and_its_first_lines():
     opening = ["Rabu, 13 Maret 2024.", "Hari itu listrik padam sejak pagi."]
     article = page_of("Catatan Harian dari Kamp Pengungsi Rafah", "Senin, 18 Mar 2024 10:00 WIB", *opening, LATE_PARAGRAPH)
     assert article.text.split("\n\n") == [*opening, LATE_PARAGRAPH]
+
+
+@pytest.mark.parametrize("box_line", ["Diterbitkan: 5 Januari 2024.", "Diperbarui: 12 Maret 2024."])
+def test_a_labelled_date_ending_a_sentence_in_the_body_is_article_text(box_line):
+    """Above the body such a line is the page's timestamp; in a book's or an app's box below, it is the article's:
+    it was removed and dated the review with the book's date."""
+    body = ["Novel terbaru Leila S. Chudori mengisahkan tiga generasi keluarga eksil politik di Paris dan Jakarta.",
+            "Judul: Namaku Alam", box_line, LATE_PARAGRAPH]
+    article = page_of("Resensi: Kisah Keluarga Eksil dalam Namaku Alam", *body)
+    assert article.text.split("\n\n") == body and article.published_date is None
