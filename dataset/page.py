@@ -337,16 +337,17 @@ RUBRIC_WORDS = frozenset("""
     sains gadget otomotif gaya hidup lifestyle hiburan seleb selebriti musik film kesehatan health edukasi pendidikan
     kampus travel wisata kuliner food opini kolom editorial tajuk rencana cek fakta hoaks sosial budaya humaniora agama
     islami ramadan ramadhan haji infografis foto video news world business headline analisis fokus laporan khusus
-    siaran pers rilis
+    siaran pers rilis jatim jateng jabar sumut sulsel ntt ntb diy
     jawa barat timur tengah utara selatan sumatera kalimantan sulawesi papua bali aceh riau banten lampung jambi
     bengkulu maluku gorontalo yogyakarta dki jakarta nusa tenggara bangka belitung kepulauan luar negeri indonesia
 """.split())
 
 
 def is_rubric(text: str) -> bool:
-    """A line of two or three words that are all RUBRIC_WORDS: a section name or kicker above the headline."""
-    tokens = text.casefold().split()
-    return 2 <= len(tokens) <= 3 and all(token.strip(".:|") in RUBRIC_WORDS for token in tokens)
+    """A line of two or three words that are all RUBRIC_WORDS (or a number: `Liga 1`): a section name or kicker."""
+    tokens = [token.strip(".:|") for token in text.casefold().split()]
+    return (2 <= len(tokens) <= 3 and any(token in RUBRIC_WORDS for token in tokens)
+            and all(token in RUBRIC_WORDS or token.isdigit() for token in tokens))
 
 
 BYLINE_OUTLET = re.compile(r"\s[-–|]\s")  # `Ahmad Fauzi - detikNews`, `Anggi Permana | CNN Indonesia`

@@ -582,6 +582,8 @@ def test_a_long_line_starting_with_oleh_is_no_byline():
     ("Jawa Barat", "Banjir Rendam Ratusan Rumah di Karawang"),
     ("SIARAN PERS", "Kementerian Keuangan Salurkan Insentif Pajak untuk UMKM"),
     ("Sosial Budaya", "Mengapa Harga Beras Tak Kunjung Turun Setelah Impor"),  # capitalised throughout, but long
+    ("Liga 1", "Persib Tekuk Persija 2-1 di Stadion GBLA"),
+    ("Regional Jatim", "Banjir Rendam Ratusan Rumah di Sidoarjo"),
 ])
 @pytest.mark.parametrize("between", [[], ["Senin, 11 Mar 2024 10:00 WIB"]])
 def test_a_rubric_or_kicker_above_the_headline_is_not_the_title(rubric, headline, between):
