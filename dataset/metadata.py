@@ -87,7 +87,9 @@ MONTH_WORD = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:et|ch)?|apr(?:il)
 TIMESTAMP_LINE = re.compile(
     r"^[\s•·|*-]*"
     r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
-    r"(?:(?:terakhir\s+|last\s+)?(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)\s*:?\s*(?:pada\s+|on\s+)?)?"
+    r"(?:(?:terakhir\s+|last\s+)?"
+    r"(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)"
+    r"\s*:?\s*(?:pada\s+|on\s+)?)?"
     r"(?:(?P<weekday>[A-Za-z'’]+)\s*,?\s*)?"
     r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
     r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .metadata import MONTH_WORD, ROLE_WORDS, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff, parse_timestamp_line
+from .metadata import (MONTH_WORD, ROLE_WORDS, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff,
+                       parse_timestamp_line)
 from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
 
@@ -362,9 +363,9 @@ CREDIT_START = re.compile(r"^(?:oleh|ditulis|penulis|reporter|editor|foto|prof|d
 
 def reads_as_headline(text: str) -> bool:
     """What a rubric stands above: HEADLINE_WORDS words or more, every one capitalised but FUNCTION_WORDS, and more
-    than a name (longer than NAME_WORDS, or a function word, a figure or a headline's punctuation in it); not a credit, a byline that
-    names its outlet, a photo credit or `Name, Role`. Under a headline of rubric words (`Politik Luar Negeri`) the
-    next line is most often its columnist (`Prof. Dr. Hikmahanto Juwana`, `I Gusti Ngurah Putra Wirawan`)."""
+    than a name (longer than NAME_WORDS, or a function word, a figure or a headline's punctuation in it); not a
+    credit, a byline that names its outlet, a photo credit or `Name, Role`. Under a headline of rubric words
+    (`Politik Luar Negeri`) the next line is most often its columnist (`Prof. Dr. Hikmahanto Juwana`)."""
     tokens = text.split()
     if sum(1 for token in tokens if any(c.isalnum() for c in token)) < HEADLINE_WORDS or CREDIT_START.match(text):
         return False
@@ -374,8 +375,8 @@ def reads_as_headline(text: str) -> bool:
     last = BYLINE_OUTLET.split(text)[-1]
     if last != text and (outlet_in(last) or is_masthead(last)):
         return False
-    name, comma, role = text.partition(", ")
-    if comma and role.split()[0].casefold() in ROLE_WORDS:
+    role = text.partition(", ")[2].split()[:1]
+    if role and role[0].casefold() in ROLE_WORDS:
         return False
     return len(tokens) > NAME_WORDS or any(token.casefold() in FUNCTION_WORDS or any(c.isdigit() for c in token)
                                            or token[-1] in "?!:,\"”" for token in tokens)
