@@ -84,6 +84,9 @@ WEEKDAYS = {
 MONTH_WORD = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|mar(?:et|ch)?|apr(?:il)?|mei|may|jun(?:i|e)?|jul(?:i|y)?|"
               r"agu(?:stus)?|agt|aug(?:ust)?|sep(?:tember)?|sept|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|nop(?:ember)?|"
               r"des(?:ember)?|dec(?:ember)?)\.?")
+# how pages print a day, day first (`12/03/2024`, `2024-03-12`, `12 Maret 2024`); a timestamp line also takes
+# `March 12, 2024`, and the page module finds the page's own date by it
+DAY_FIRST_DATE = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}"
 TIMESTAMP_LINE = re.compile(
     r"^[\s•·|*-]*"
     r"(?:(?P<outlet>[\w.]+(?:\s[\w.]+){0,2})\s*" + DASH + r"\s*)?"
@@ -91,7 +94,7 @@ TIMESTAMP_LINE = re.compile(
     r"(?P<label>diterbitkan|dipublikasikan|diperbarui|diperbaharui|terbit|published|updated|posted|dibuat)"
     r"\s*:?\s*(?:pada\s+|on\s+)?)?"
     r"(?:(?P<weekday>[A-Za-z'’]+)\s*,?\s*)?"
-    r"(?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
+    r"(?P<date>" + DAY_FIRST_DATE + "|" + MONTH_WORD + r"\s+\d{1,2},?\s+\d{4})"
     r"(?:\s*[,|-]?\s*(?:pukul|jam|at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.]\d{2})?)?"
     r"\s*(?P<zone>WIB|WITA|WIT|GMT|UTC)?\s*(?P<stop>\.)?\s*$",  # `Dipublikasikan 12 Maret 2024.` ends a sentence
     re.IGNORECASE,
@@ -313,6 +316,10 @@ def parse_dateline(paragraph: str) -> Dateline | None:
 SPACED_DASH = re.compile(r"\s" + DASH + r"\s")
 
 
+def _one_unlisted_word(place: str) -> bool:
+    return " " not in place and place.isalpha() and place.casefold() not in DATELINE_PLACES
+
+
 def _is_acronym(place: str) -> bool:
     """An all-capitals head of one word of up to three letters that names no listed place (`TNI`, `KPK`, `MU`)."""
     return " " not in place and len(place.strip(".")) <= 3 and place.casefold() not in DATELINE_PLACES
@@ -324,7 +331,7 @@ VOWELS = frozenset("AEIOUY")
 def _looks_like_an_acronym(place: str) -> bool:
     """One word of up to five capitals, not a listed place, that no Indonesian place name is spelt like: no vowel, or
     two consonants at its start or end (`PDIP`, `BUMN`, `DPRD`, `BPJS`, `UMKM`; but `PATI`, `SIAK`, `RAFAH`)."""
-    if " " in place or len(place) > 5 or not place.isalpha() or place.casefold() in DATELINE_PLACES:
+    if len(place) > 5 or not _one_unlisted_word(place):
         return False
     consonant = [c not in VOWELS for c in place]
     return all(consonant) or all(consonant[:2]) or all(consonant[-2:])
@@ -334,7 +341,7 @@ def _spelt_out(place: str, rest: str) -> bool:
     """The capitalised words after the dash spell the head's letters: likely an acronym and its expansion (`KONI -
     Komite Olahraga Nasional Indonesia ...`, `LIPI - Lembaga Ilmu ...`), pronounceable or not. Likely only (`SIAK -
     Seorang Ibu Asal Kampar ...` is a dateline): such a head counts as a dateline only above every paragraph."""
-    if " " in place or not place.isalpha() or place.casefold() in DATELINE_PLACES:
+    if not _one_unlisted_word(place):
         return False
     initials = "".join(word[0] for word in rest.split()[: len(place) + 2] if word[0].isupper())
     return initials.startswith(place)
@@ -473,7 +480,7 @@ DEGREE = re.compile(r"^(?:(?:[A-Z][A-Za-z]{0,3}\.)+[A-Za-z]{0,3}\.?|[A-Z]{2,4})$
 ROLE_WORDS = frozenset({"pengamat", "dosen", "peneliti", "kolumnis", "guru", "mahasiswa", "mahasiswi", "ketua", "direktur",
                         "anggota", "pegiat", "praktisi", "alumnus", "alumni", "staf", "kepala", "pemerhati", "analis",
                         "ekonom", "pengajar", "pendiri", "founder", "ceo", "wakil", "sekretaris", "rektor",
-                        "koordinator", "jurnalis", "wartawan", "penulis", "peneliti", "guru", "besar"})
+                        "koordinator", "jurnalis", "wartawan", "penulis", "besar"})
 
 
 def split_names(names: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .metadata import (MONTH_WORD, ROLE_WORDS, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff,
+from .metadata import (DAY_FIRST_DATE, ROLE_WORDS, Dateline, Timestamp, outlet_in, parse_dateline, parse_signoff,
                        parse_timestamp_line)
 from .records import RemovedLine
 from .rules import INLINE_READ_MORE, TAIL_RULES, classify_lines
@@ -241,7 +241,7 @@ ABOUT_THE_PAGE = re.compile(r"\b(?:artikel|berita|konten|tulisan|audio|halaman)\
                             r"selengkapnya|login)\b|^masuk\s+untuk\b", re.IGNORECASE)
 # a date and a time of day, in the shapes pages print them: a line that is little more than that is the page's own
 # (`12 Mar 2024, 10.00 WIB.`), not a lead (`Harga beras naik pada 12 Maret 2024.`) nor a diary's day (`Rabu, 13 Maret 2024.`)
-DATE = re.compile(r"\d{1,2}\s+" + MONTH_WORD + r"\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+DATE = re.compile(DAY_FIRST_DATE, re.IGNORECASE)
 TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 PAGE_DATE_WORDS = 1
 PAGE_DATE_FILLERS = frozenset({"pada", "tanggal", "tgl", "on", "pukul", "jam", "at", "wib", "wita", "wit", "gmt", "utc"})
@@ -351,7 +351,6 @@ def is_rubric(text: str) -> bool:
             and all(token in RUBRIC_WORDS or token.isdigit() for token in tokens))
 
 
-BYLINE_OUTLET = re.compile(r"\s[-–|]\s")  # `Ahmad Fauzi - detikNews`, `Anggi Permana | CNN Indonesia`
 HEADLINE_WORDS = 4
 NAME_WORDS = 5  # `I Gusti Ngurah Putra Wirawan`: longer, capitalised words are a headline (`Mengapa Harga Beras Tak ...`)
 # words a headline in title case leaves in lower case
@@ -372,8 +371,8 @@ def reads_as_headline(text: str) -> bool:
     if "/" in text or any(token[0].isalpha() and token[0].islower() and token.casefold() not in FUNCTION_WORDS
                           for token in tokens):
         return False
-    last = BYLINE_OUTLET.split(text)[-1]
-    if last != text and (outlet_in(last) or is_masthead(last)):
+    last = PATH_SEPARATOR.split(text)[-1]  # `Ahmad Fauzi - detikNews`, `Anggi Permana | CNN Indonesia`
+    if last != text and is_masthead(last):
         return False
     role = text.partition(", ")[2].split()[:1]
     if role and role[0].casefold() in ROLE_WORDS:
@@ -402,7 +401,8 @@ def title_index(page: Page, body_start: int) -> int | None:
         if not is_headline_shaped(line.text) or is_breadcrumb(line.text) or is_masthead(line.text):
             continue
         if is_rubric(line.text):
-            rubric = i if rubric is None and two_words is None else rubric
+            if rubric is None and two_words is None:
+                rubric = i
         elif line.text.count(" ") >= 2:
             if short >= MENU_LINES:
                 return i
