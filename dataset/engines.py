@@ -372,7 +372,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             for warning in entry["warnings"]:
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
-            inputs.append((name, entry["sha256"], entry["bytes"]))
+            inputs.append((name, entry["sha256"], entry["bytes"], sidecar.entries.get(name, NO_SIDECAR).digest()))
             accepted.append((name, entry["rank"], True))
         paths = sorted((work / SHARDS).glob("*.parquet"))
         share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard

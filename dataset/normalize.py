@@ -24,6 +24,7 @@ class NormalizeResult:
     article: Article
     warnings: list[str] = field(default_factory=list)
     raw_bytes: int | None = None  # how many bytes were read and hashed (a file can change after it was listed)
+    reused: bool = False  # taken from the parent release (`dataset.reuse`), language included
 
 
 def _names_from(bylines: list[str], pattern) -> list[str]:
@@ -92,11 +93,21 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
     return NormalizeResult(article, warnings)
 
 
-def normalize_document(document: RawDocument, max_bytes: int = DEFAULT_MAX_BYTES, *, language: bool = True) -> NormalizeResult:
-    """Read, decode and clean one dump. Raises RejectedInput with a reason naming what is wrong."""
+Earlier = Callable[[RawDocument, str], "NormalizeResult | None"]
+
+
+def normalize_document(document: RawDocument, max_bytes: int = DEFAULT_MAX_BYTES, *, language: bool = True,
+                       earlier: Earlier | None = None) -> NormalizeResult:
+    """Read, decode and clean one dump. Raises RejectedInput with a reason naming what is wrong.
+
+    `earlier(document, raw_sha256)` may hand back the record an earlier release made of the same bytes."""
     data = document.read(max_bytes)
+    raw_sha256 = sha256_hex(data)
+    if earlier is not None and (result := earlier(document, raw_sha256)) is not None:
+        result.raw_bytes = len(data)
+        return result
     text, warnings = decode(data)
-    result = normalize_text(text, document.source_file, sha256_hex(data), document, language=language)
+    result = normalize_text(text, document.source_file, raw_sha256, document, language=language)
     result.warnings[:0] = warnings
     result.raw_bytes = len(data)
     return result
@@ -127,20 +138,20 @@ Item = TypeVar("Item")
 
 
 def normalize_stream(items: Iterable[Item], document_of: Callable[[Item], RawDocument | None],
-                     max_bytes: int = DEFAULT_MAX_BYTES, chunk: int = LANGUAGE_CHUNK,
+                     max_bytes: int = DEFAULT_MAX_BYTES, chunk: int = LANGUAGE_CHUNK, earlier: Earlier | None = None,
                      ) -> Iterator[tuple[Item, NormalizeResult | RejectedInput | None]]:
     """`normalize_document` over a stream: each item with its result, its `RejectedInput`, or None when
     `document_of(item)` is None (an item the caller handles itself), in the order given.
 
     The results equal `normalize_document`'s, but languages are named `chunk` articles at a time, back
     to back: interleaved with the rest of the work, the language model and the rest evict each other
-    from the CPU caches, which cost ~20% of normalize's time.
+    from the CPU caches, which cost ~20% of normalize's time. `earlier` goes to `normalize_document`.
     """
     pending: list[tuple[Item, NormalizeResult | RejectedInput | None]] = []
 
     def flush() -> Iterator[tuple[Item, NormalizeResult | RejectedInput | None]]:
         for _, outcome in pending:
-            if isinstance(outcome, NormalizeResult):
+            if isinstance(outcome, NormalizeResult) and not outcome.reused:
                 article = outcome.article
                 article.language, article.language_score = detect_language(article.text)
         yield from pending
@@ -151,7 +162,7 @@ def normalize_stream(items: Iterable[Item], document_of: Callable[[Item], RawDoc
         outcome: NormalizeResult | RejectedInput | None = None
         if document is not None:
             try:
-                outcome = normalize_document(document, max_bytes, language=False)
+                outcome = normalize_document(document, max_bytes, language=False, earlier=earlier)
             except RejectedInput as error:
                 outcome = error
             except Exception as error:  # a defect of ours, on one input: it is named and the batch goes on

@@ -4,7 +4,8 @@ Two streaming passes keep memory flat in corpus size: the first normalizes and w
 without clusters (an Arrow IPC file) while filling the near-duplicate index; the second adds
 `dup_cluster`. The list of inputs waits in a temporary file, not in memory, and is streamed into
 the release's `inputs.jsonl` (at 200,000 articles the peak fell from 580 to 438 MB, and from 412 to
-334 MB when the list left manifest.json). pyarrow allocates from jemalloc (or the system allocator)
+334 MB when the list left manifest.json). Inputs the latest release read unchanged keep its records
+(`dataset.reuse`), read alongside the listing. pyarrow allocates from jemalloc (or the system allocator)
 while a release is written: its default mimalloc pool keeps pages of thousands of freed batches
 (about 20 MB more at the peak at 20,000 articles).
 """
@@ -26,6 +27,7 @@ from .dedup import NearDuplicateIndex
 from .normalize import NormalizeResult, NormalizeStats, normalize_stream, rarer_collections
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, record_batch
+from .reuse import ParentRecords, normalizer_fingerprint
 from .store import INPUTS, Release, Store, write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ BATCH_ROWS = 2_000
 
 
 class InputList:
-    """(source_file, sha256, bytes) of every article, appended in any order, kept in a temporary file.
+    """(source_file, sha256, bytes, sidecar digest) of every article, appended in any order, kept in a temporary file.
 
     `sorted()` gives them back sorted, streaming when they were appended in order (as `discover()`
     lists them) and sorting in memory only when they were not."""
@@ -41,10 +43,10 @@ class InputList:
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._count = 0
-        self._last: tuple[str, str, int] | None = None
+        self._last: tuple[str, str, int, str] | None = None
         self._in_order = True
 
-    def append(self, item: tuple[str, str, int]) -> None:
+    def append(self, item: tuple[str, str, int, str]) -> None:
         if self._last is not None and item < self._last:
             self._in_order = False
         self._last = item
@@ -54,15 +56,15 @@ class InputList:
     def __len__(self) -> int:
         return self._count
 
-    def _read(self) -> Iterator[tuple[str, str, int]]:
+    def _read(self) -> Iterator[tuple[str, str, int, str]]:
         self._file.flush()
         self._file.seek(0)
         for line in self._file:
-            name, sha, size = json.loads(line)
-            yield name, sha, size
+            name, sha, size, sidecar = json.loads(line)
+            yield name, sha, size, sidecar
         self._file.seek(0, 2)
 
-    def sorted(self) -> Iterator[tuple[str, str, int]]:
+    def sorted(self) -> Iterator[tuple[str, str, int, str]]:
         return self._read() if self._in_order else iter(sorted(self._read()))
 
     def close(self) -> None:
@@ -91,6 +93,8 @@ class NormalizeRun:
     stats: NormalizeStats
     rejected: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    reused: int = 0  # articles whose records were taken from the parent release
+    reuse_note: str = ""  # where they came from, or why none were
 
 
 def _batches(articles: Iterable[Article], schema: pa.Schema, size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
@@ -112,8 +116,12 @@ def normalize_folder(
     pattern: str = "*.txt",
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_document: Callable[[str], None] | None = None,
+    reuse: bool = True,
 ) -> NormalizeRun:
-    """Normalize every dump under `source` into the next release of the store at `out`."""
+    """Normalize every dump under `source` into the next release of the store at `out`.
+
+    With `reuse`, an input the latest release read with the same bytes, sidecar entry and normalizer
+    gets that release's record back instead of being normalized again (`dataset.reuse`): same bytes out."""
     source, store = Path(source), Store(out)
     stats = NormalizeStats()
     rejected: list[dict] = []
@@ -132,9 +140,17 @@ def normalize_folder(
         return item
 
     claims = UrlClaims(sidecar)
+    parent: ParentRecords | None = None
+    note = "not asked for"
 
     def articles() -> Iterator[Article]:
-        for item, result in normalize_stream(discover(source, pattern, sidecar), document_of, max_bytes):
+        nonlocal parent, note
+        if reuse:  # under the store's lock: the latest release cannot change while it is read
+            parent, note = ParentRecords.of(store)
+            log.info("records %s", f"reused {note}" if parent else f"not reused: {note}")
+        earlier = parent.take if parent is not None else None
+        for item, result in normalize_stream(discover(source, pattern, sidecar), document_of, max_bytes,
+                                             earlier=earlier):
             if isinstance(result, NormalizeResult):
                 result = claims.refuse(item.source_file, result.article.url) or result
             if result is None or isinstance(result, RejectedInput):
@@ -147,7 +163,7 @@ def normalize_folder(
             for warning in result.warnings:
                 warnings.append({"source_file": item.source_file, "warning": warning})
                 log.warning("%s: %s", item.source_file, warning)
-            inputs.append((item.source_file, article.raw_sha256, result.raw_bytes))
+            inputs.append((item.source_file, article.raw_sha256, result.raw_bytes, item.sidecar.digest()))
             index.add(article.id, article.text)
             stats.count(article)
             yield article
@@ -158,7 +174,7 @@ def normalize_folder(
                                              rejected, warnings, version)
     finally:
         inputs.close()
-    return NormalizeRun(release, message, stats, rejected, warnings)
+    return NormalizeRun(release, message, stats, rejected, warnings, parent.reused if parent else 0, note)
 
 
 def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDuplicateIndex, stats: NormalizeStats,
@@ -197,11 +213,13 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
 
             files = write_parquet(with_clusters(), ARTICLE_SCHEMA, staging, "articles")
             first_pass.unlink()
-            listed = write_jsonl(staging, INPUTS, ({"source_file": name, "sha256": sha, "bytes": size}
-                                                    for name, sha, size in inputs.sorted()))
+            listed = write_jsonl(staging, INPUTS, ({"source_file": name, "sha256": sha, "bytes": size,
+                                                     **({"sidecar_sha256": sidecar} if sidecar else {})}
+                                                    for name, sha, size, sidecar in inputs.sorted()))
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
+                "normalizer": normalizer_fingerprint(),
                 "inputs": listed,
                 "rejected": rejected,
                 "warnings": warnings,

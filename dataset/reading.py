@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -35,6 +36,14 @@ class SidecarEntry:
     url: str | None = None
     outlet: str | None = None
     published_at: datetime | None = None
+
+    def digest(self) -> str:
+        """What the entry says, hashed ('' for no entry): a release lists it with each input, so a later
+        run knows whether the metadata a record was made with is still the sidecar's."""
+        if self == NO_SIDECAR:
+            return ""
+        said = [self.url, self.outlet, self.published_at.isoformat() if self.published_at else None]
+        return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16]
 
 
 NO_SIDECAR = SidecarEntry()

@@ -155,7 +155,8 @@ class Release:
         return pa.concat_tables([pq.read_table(path) for path in self.table_files(stem)])
 
     def inputs(self) -> Iterator[dict]:
-        """The release's inputs, one dict each (`source_file`, `sha256`, `bytes` for articles), streamed from
+        """The release's inputs, one dict each (`source_file`, `sha256`, `bytes` for articles, and `sidecar_sha256`
+        for one a sidecar entry was applied to), streamed from
         their JSON Lines file (or the manifest's own list, in releases written before there was one)."""
         listed = self.manifest.get("inputs") or []
         if isinstance(listed, list):

@@ -308,6 +308,39 @@ def normalize_datatrove_run(ctx: Context) -> dict:
     return result
 
 
+GROWTH = 0.01
+
+
+def _normalize_again(ctx: Context, grow: float) -> dict:
+    """The corpus (hard links to its files) plus `grow` x its size of new articles, normalized into a copy of
+    the run's store: the unchanged inputs' records are taken from its release (`dataset.reuse`)."""
+    import logging
+
+    from dataset.pipeline import normalize_folder
+
+    logging.basicConfig(level=logging.ERROR)
+    work = ctx.work / "again"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(ctx.corpus, work / "dumps", copy_function=os.link)
+    added = round(ctx.articles * grow)
+    if added:
+        make_corpus(work / "dumps" / "zz-added", added, seed=7_777)
+    shutil.copytree(ctx.work / "store", work / "store")
+    with Timer() as timer:
+        run = normalize_folder(work / "dumps", work / "store")
+    result = timer.result(run.stats.articles, reused=run.reused, added=added, message=run.message)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def normalize_grown_run(ctx: Context) -> dict:
+    return _normalize_again(ctx, GROWTH)
+
+
+def normalize_unchanged_run(ctx: Context) -> dict:
+    return _normalize_again(ctx, 0.0)
+
+
 register(Stage(
     name="normalize",
     unit="articles",
@@ -318,7 +351,13 @@ register(Stage(
     description="normalize_folder end to end: read, clean, metadata, MinHash, Parquet",
     followups=(Followup(f"datatrove engine, {DATATROVE_WORKERS} workers", normalize_datatrove_run,
                         f"warta normalize --engine datatrove --tasks {DATATROVE_TASKS} --workers {DATATROVE_WORKERS}",
-                        versus_run=True),),
+                        versus_run=True),
+               Followup(f"again, corpus grown by {GROWTH:.0%}", normalize_grown_run,
+                        "warta normalize on the corpus plus 1% new articles, into the store of the run: unchanged "
+                        "inputs keep their records", versus_run=True),
+               Followup("again, unchanged corpus", normalize_unchanged_run,
+                        "warta normalize on the same corpus, into the store of the run: every record reused, "
+                        "no new version", versus_run=True)),
     repeat=3,  # one run's rate moved by up to 15% between runs on this shared 2-core machine
 ))
 
@@ -1010,6 +1049,11 @@ def describe(row: dict) -> list[str]:
         return []
     if row.get("skipped"):
         return [f"- {row['stage']}: skipped: {row['skipped']}"]
+    if row.get("versus") and "reused" in row:
+        versus = row["versus"]
+        return [f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "
+                f"{versus['stage']} run's {versus['items_per_s']:,.0f}/s (the ratio column); {row['reused']:,} of "
+                f"{row['items']:,} records reused, {row['added']:,} articles added; {row['message']}"]
     if row.get("versus"):
         versus = row["versus"]
         return [f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "

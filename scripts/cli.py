@@ -64,12 +64,16 @@ def cli(verbose: bool) -> None:
 @click.option("--tasks", type=click.IntRange(min=1), help="datatrove: number of tasks (input shards)  [default: cores]")
 @click.option("--workers", type=click.IntRange(min=1), help="datatrove: tasks run at once  [default: min(tasks, cores)]")
 @click.option("--keep-work", is_flag=True, help="datatrove: keep the shards and logs in OUT/.datatrove after publishing.")
+@click.option("--no-reuse", is_flag=True,
+              help="Normalize every input afresh; by default an input the latest release read with the same bytes, "
+                   "sidecar entry and normalizer keeps that release's record.")
 def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb: float, strict: bool, as_json: bool,
-              engine: str, tasks: int | None, workers: int | None, keep_work: bool) -> None:
+              engine: str, tasks: int | None, workers: int | None, keep_work: bool, no_reuse: bool) -> None:
     """Clean the raw dumps in SOURCE into a new immutable release in --out.
 
-    Re-running on unchanged input writes nothing. Rejected files are listed with their reason and the
-    rest of the batch is written. `--engine datatrove` writes the same release (see dataset/engines.py
+    Re-running on unchanged input writes nothing, and an input the latest release already read is not
+    normalized again (its record is the same either way). Rejected files are listed with their reason
+    and the rest of the batch is written. `--engine datatrove` writes the same release (see dataset/engines.py
     for running the same pipeline on Slurm or Ray).
     """
     max_bytes = int(max_mb * 1_000_000)
@@ -78,8 +82,10 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
             raise click.UsageError("--tasks, --workers and --keep-work apply to --engine datatrove only")
         from dataset.pipeline import normalize_folder
 
-        run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=max_bytes)
+        run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=max_bytes, reuse=not no_reuse)
     else:
+        if no_reuse:
+            raise click.UsageError("--no-reuse applies to --engine local only (datatrove normalizes every input)")
         import os
 
         from dataset.engines import EngineError, EngineUnavailable, normalize_folder_datatrove
@@ -98,6 +104,7 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
         "rejected": run.rejected,
         "warnings": run.warnings,
         "removed_by_rule": dict(run.stats.removed_by_rule),
+        "reused": run.reused,
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -106,7 +113,8 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
             click.echo(f"rejected {item['source_file']}: {item['reason']}", err=True)
         for item in run.warnings:
             click.echo(f"warning {item['source_file'] or ''}: {item['warning']}", err=True)
-        click.echo(f"{run.message}; {run.stats.articles} articles, {len(run.rejected)} rejected")
+        reused = f", {run.reused} reused {run.reuse_note}" if run.reused else ""
+        click.echo(f"{run.message}; {run.stats.articles} articles{reused}, {len(run.rejected)} rejected")
     if strict and run.rejected:
         raise click.ClickException(f"--strict: {len(run.rejected)} input(s) rejected")
 

