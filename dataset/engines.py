@@ -360,7 +360,8 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
         for entry in entries:
             stats.documents += 1
             name = entry["source_file"]
-            duplicate = None if "code" in entry else claims.refuse(name, sidecar.entries.get(name, NO_SIDECAR).url)
+            said = sidecar.entries.get(name, NO_SIDECAR)
+            duplicate = None if "code" in entry else claims.refuse(name, said.url)
             if duplicate is not None:  # its task wrote its row: it is read from the shard and left out
                 entry = {**entry, "code": duplicate.code, "reason": duplicate.message}
                 accepted.append((name, entry["rank"], False))
@@ -372,7 +373,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             for warning in entry["warnings"]:
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
-            inputs.append((name, entry["sha256"], entry["bytes"], sidecar.entries.get(name, NO_SIDECAR).digest()))
+            inputs.append((name, entry["sha256"], entry["bytes"], said.digest()))
             accepted.append((name, entry["rank"], True))
         paths = sorted((work / SHARDS).glob("*.parquet"))
         share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard

@@ -93,7 +93,7 @@ def normalize_text(text: str, source_file: str, raw_sha256: str, document: RawDo
     return NormalizeResult(article, warnings)
 
 
-Earlier = Callable[[RawDocument, str], "NormalizeResult | None"]
+Earlier = Callable[[RawDocument, str], NormalizeResult | None]
 
 
 def normalize_document(document: RawDocument, max_bytes: int = DEFAULT_MAX_BYTES, *, language: bool = True,

