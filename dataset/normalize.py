@@ -16,12 +16,12 @@ from .language import detect_language
 from .metadata import AUTHOR_LINE, EDITOR_LINE, Timestamp, canonical_outlet, credited_sources, split_names
 from .page import Page, analyse
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, decode
-from .records import Article, article_id, sha256_hex
+from .records import Article, StoredRecord, article_id, sha256_hex
 
 
 @dataclass
 class NormalizeResult:
-    article: Article
+    article: Article | StoredRecord  # a StoredRecord only when taken from the parent release
     warnings: list[str] = field(default_factory=list)
     raw_bytes: int | None = None  # how many bytes were read and hashed (a file can change after it was listed)
     reused: bool = False  # taken from the parent release (`dataset.reuse`), language included
@@ -184,9 +184,9 @@ class NormalizeStats:
     rejected: Counter = field(default_factory=Counter)
     removed_by_rule: Counter = field(default_factory=Counter)
 
-    def count(self, article: Article) -> None:
+    def count(self, article: Article | StoredRecord) -> None:
         self.articles += 1
-        self.removed_by_rule.update(r.rule for r in article.removed)
+        self.removed_by_rule.update(article.removed_rules)
 
     def count_table(self, table: pa.Table | pa.RecordBatch) -> None:
         """`count` of every article row of `table` (a publisher that holds rows, not Articles), in the same order."""

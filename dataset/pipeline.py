@@ -26,7 +26,7 @@ from . import __version__
 from .dedup import NearDuplicateIndex
 from .normalize import NormalizeResult, NormalizeStats, normalize_stream, rarer_collections
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, UrlClaims, discover, load_sidecars
-from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, record_batch
+from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, StoredRecord, record_batch
 from .reuse import ParentRecords, normalizer_fingerprint
 from .store import INPUTS, Release, Store, write_jsonl, write_parquet
 
@@ -97,9 +97,10 @@ class NormalizeRun:
     reuse_note: str = ""  # where they came from, or why none were
 
 
-def _batches(articles: Iterable[Article], schema: pa.Schema, size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """Record batches of `schema`'s columns, `size` articles each."""
-    pending: list[Article] = []
+def _batches(articles: Iterable[Article | StoredRecord], schema: pa.Schema, size: int = BATCH_ROWS
+             ) -> Iterator[pa.RecordBatch]:
+    """Record batches of `schema`'s columns, `size` records each."""
+    pending: list[Article | StoredRecord] = []
     for article in articles:
         pending.append(article)
         if len(pending) >= size:
@@ -143,7 +144,7 @@ def normalize_folder(
     parent: ParentRecords | None = None
     note = "not asked for"
 
-    def articles() -> Iterator[Article]:
+    def articles() -> Iterator[Article | StoredRecord]:
         nonlocal parent, note
         if reuse:  # under the store's lock: the latest release cannot change while it is read
             parent, note = ParentRecords.of(store)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import groupby
 
 import pyarrow as pa
 
@@ -123,6 +124,10 @@ class Article:
     dup_cluster: str | None = None
 
     @property
+    def removed_rules(self) -> list[str]:
+        return [line.rule for line in self.removed]
+
+    @property
     def paragraphs(self) -> list[str]:
         return self.text.split("\n\n") if self.text else []
 
@@ -161,9 +166,54 @@ class Article:
         }
 
 
-def record_batch(articles: Sequence[Article], schema: pa.Schema = COLUMNS_BEFORE_DEDUP) -> pa.RecordBatch:
-    """`schema`'s columns of these articles: the batch `RecordBatch.from_pylist([a.to_row() ...])` gives,
-    built a column at a time (`from_pylist` converts each row's dicts, at about twice the cost)."""
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record a release already holds, left as its Arrow row (`rows[row]`) to be written back as read.
+
+    Rebuilding an `Article` from a row and converting it back cost more than a third of a re-run that
+    reuses the records of unchanged inputs (`dataset.reuse`); a stored record keeps only what the
+    pipeline reads besides the row: its identity, text (near-duplicate signing) and removal rules (stats)."""
+
+    id: str
+    url: str | None
+    raw_sha256: str
+    text: str
+    removed_rules: tuple[str, ...]
+    rows: pa.RecordBatch  # COLUMNS_BEFORE_DEDUP
+    row: int
+
+
+def stored_records(rows: pa.RecordBatch) -> Iterator[StoredRecord]:
+    """Each of `rows` (COLUMNS_BEFORE_DEDUP, as a release holds them) as a StoredRecord."""
+    import pyarrow.compute as pc
+
+    removed = rows.column("removed")
+    rules = pc.struct_field(removed.flatten(), "rule").to_pylist()
+    ends = pc.subtract(removed.offsets, removed.offsets[0]).to_pylist()
+    columns = [rows.column(name).to_pylist() for name in ("id", "url", "raw_sha256", "text")]
+    for row, (key, url, sha, text) in enumerate(zip(*columns)):
+        yield StoredRecord(key, url, sha, text, tuple(rules[ends[row]:ends[row + 1]]), rows, row)
+
+
+def record_batch(records: Sequence[Article | StoredRecord], schema: pa.Schema = COLUMNS_BEFORE_DEDUP
+                 ) -> pa.RecordBatch:
+    """`schema`'s columns of these records, in order: stored records' rows are taken as they are, each
+    run of articles is converted (the same columns `RecordBatch.from_pylist([a.to_row() ...])` gives)."""
+    parts = []
+    for _, run in groupby(records, key=lambda r: id(r.rows) if isinstance(r, StoredRecord) else 0):
+        run = list(run)
+        if isinstance(run[0], StoredRecord):
+            taken = run[0].rows.take(pa.array([r.row for r in run], pa.int64())).select(schema.names)
+            parts.append(pa.RecordBatch.from_arrays(taken.columns, schema=schema))
+        else:
+            parts.append(_articles_batch(run, schema))
+    if len(parts) == 1:
+        return parts[0]
+    return pa.concat_batches(parts) if parts else _articles_batch([], schema)
+
+
+def _articles_batch(articles: Sequence[Article], schema: pa.Schema) -> pa.RecordBatch:
+    """Built a column at a time: `from_pylist` converts each row's dicts, at about twice the cost."""
     removed = [line for article in articles for line in article.removed]
     offsets, total = [0], 0
     for article in articles:

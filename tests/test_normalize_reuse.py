@@ -57,7 +57,10 @@ def assert_same_as_fresh(run, source: Path, fresh_store: Path) -> None:
     assert (run.stats.as_dict(), run.rejected, run.warnings) == (fresh.stats.as_dict(), fresh.rejected, fresh.warnings)
 
 
-def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corpus, tmp_path):
+@pytest.mark.parametrize("rows_at_once", [reuse.ROWS_AT_ONCE, 7])
+def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corpus, tmp_path, monkeypatch,
+                                                                           rows_at_once):
+    monkeypatch.setattr(reuse, "ROWS_AT_ONCE", rows_at_once)  # 7: the parent's rows come in many batches
     later = sorted((corpus / "synthetic" / "0000").glob("*.txt"))[40:]
     held = tmp_path / "held"
     held.mkdir()
@@ -113,6 +116,17 @@ def test_a_release_that_fails_its_checksums_is_not_reused(corpus, tmp_path):
     run = normalize_folder(corpus, store)
     assert run.reused == 0 and run.reuse_note.startswith("v1.0.0 fails its checksums (v1.0.0/data/articles-00000")
     assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def test_a_release_of_another_schema_is_not_reused(corpus, tmp_path, monkeypatch):
+    """Stored rows are written back as they are, so a parent's files must hold the schema written now."""
+    store = tmp_path / "store"
+    normalize_folder(corpus, store)
+    monkeypatch.setattr(reuse, "ARTICLE_SCHEMA", reuse.ARTICLE_SCHEMA.remove(0))
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
+
+    run = normalize_folder(corpus, store)
+    assert run.reused == 0 and run.reuse_note == "v1.0.0 holds files of another schema"
 
 
 def test_normalizer_fingerprint_follows_the_libraries_and_the_source(monkeypatch):
