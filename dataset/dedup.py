@@ -19,6 +19,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -174,7 +175,7 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self.bands, self.rows = banding(threshold)
         self._keys: list[str] = []
-        self._pending: list[str] = []
+        self._pending: list[str | np.ndarray] = []  # a text to sign, or the band keys a release kept of one
         self._blocks: list[np.ndarray] = []  # (BLOCK, bands) uint64, filled in order
 
     def __len__(self) -> int:
@@ -186,6 +187,16 @@ class NearDuplicateIndex:
     def add(self, key: str, text: str) -> None:
         self._keys.append(key)
         self._pending.append(text)
+        if len(self._pending) >= PENDING:
+            self._sign_pending()
+
+    def add_signed(self, key: str, band_keys: np.ndarray) -> None:
+        """`add` of a text whose band keys (one row of `band_keys`) were kept by an earlier release:
+        it waits in turn with the texts, which are still signed a batch at a time."""
+        if band_keys.shape != (self.bands,):
+            raise ValueError(f"{self.bands} band keys expected, got shape {band_keys.shape}")
+        self._keys.append(key)
+        self._pending.append(band_keys)
         if len(self._pending) >= PENDING:
             self._sign_pending()
 
@@ -206,9 +217,27 @@ class NearDuplicateIndex:
     def _sign_pending(self) -> None:
         if not self._pending:
             return
-        keys = self.band_keys(self._pending)
+        texts = [item for item in self._pending if isinstance(item, str)]
+        if len(texts) == len(self._pending):
+            keys = self.band_keys(texts)
+        else:
+            keys = np.empty((len(self._pending), self.bands), dtype=np.uint64)
+            signed = iter(self.band_keys(texts) if texts else ())
+            for row, item in enumerate(self._pending):
+                keys[row] = next(signed) if isinstance(item, str) else item
         self._pending.clear()
         self._store(keys)
+
+    def save_band_keys(self, path: Path) -> None:
+        """Every added text's band keys, in order, as a (texts, bands) uint64 `.npy` file written a block
+        at a time: a release keeps them so that a later one need not sign its unchanged texts again."""
+        self._sign_pending()
+        count = len(self._keys)
+        with Path(path).open("wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, {"descr": "<u8", "fortran_order": False,
+                                                          "shape": (count, self.bands)})
+            for number, block in enumerate(self._blocks):
+                handle.write(block[: count - number * BLOCK].astype("<u8", copy=False).tobytes())
 
     def _store(self, band_keys: np.ndarray) -> None:
         """Put the last `len(band_keys)` texts' keys into the blocks."""

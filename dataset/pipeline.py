@@ -27,8 +27,8 @@ from .dedup import NearDuplicateIndex
 from .normalize import NormalizeResult, NormalizeStats, normalize_stream, rarer_collections
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, StoredRecord, record_batch
-from .reuse import ParentRecords, normalizer_fingerprint
-from .store import INPUTS, Release, Store, write_jsonl, write_parquet
+from .reuse import NEAR_DUPLICATE_KEYS, ParentRecords, normalizer_fingerprint, signer_fingerprint
+from .store import INPUTS, Release, Store, side_file, write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 2_000
@@ -165,7 +165,10 @@ def normalize_folder(
                 warnings.append({"source_file": item.source_file, "warning": warning})
                 log.warning("%s: %s", item.source_file, warning)
             inputs.append((item.source_file, article.raw_sha256, result.raw_bytes, item.sidecar.digest()))
-            index.add(article.id, article.text)
+            if isinstance(article, StoredRecord) and article.band_keys is not None:
+                index.add_signed(article.id, article.band_keys)
+            else:
+                index.add(article.id, article.text)
             stats.count(article)
             yield article
 
@@ -217,11 +220,14 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
             listed = write_jsonl(staging, INPUTS, ({"source_file": name, "sha256": sha, "bytes": size,
                                                      **({"sidecar_sha256": sidecar} if sidecar else {})}
                                                     for name, sha, size, sidecar in inputs.sorted()))
+            index.save_band_keys(staging / NEAR_DUPLICATE_KEYS)
             manifest = {
                 "kind": "articles",
                 "toolkit_version": __version__,
                 "normalizer": normalizer_fingerprint(),
                 "inputs": listed,
+                "near_duplicate_keys": side_file(staging, NEAR_DUPLICATE_KEYS, shape=[len(index), index.bands],
+                                                 signer=signer_fingerprint()),
                 "rejected": rejected,
                 "warnings": warnings,
                 "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},

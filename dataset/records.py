@@ -7,8 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REMOVAL_RULES: dict[str, str] = {
     "title": "the headline, or a repeat of it",
@@ -172,27 +176,32 @@ class StoredRecord:
 
     Rebuilding an `Article` from a row and converting it back cost more than a third of a re-run that
     reuses the records of unchanged inputs (`dataset.reuse`); a stored record keeps only what the
-    pipeline reads besides the row: its identity, text (near-duplicate signing) and removal rules (stats)."""
+    pipeline reads besides the row: its identity, removal rules (stats), and the near-duplicate band
+    keys the release kept of its text, or else the text, to be signed again."""
 
     id: str
     url: str | None
     raw_sha256: str
-    text: str
+    text: str | None
     removed_rules: tuple[str, ...]
     rows: pa.RecordBatch  # COLUMNS_BEFORE_DEDUP
     row: int
+    band_keys: np.ndarray | None = None
 
 
-def stored_records(rows: pa.RecordBatch) -> Iterator[StoredRecord]:
-    """Each of `rows` (COLUMNS_BEFORE_DEDUP, as a release holds them) as a StoredRecord."""
+def stored_records(rows: pa.RecordBatch, band_keys: np.ndarray | None = None) -> Iterator[StoredRecord]:
+    """Each of `rows` (COLUMNS_BEFORE_DEDUP, as a release holds them) as a StoredRecord; with the rows'
+    `band_keys` (one row each), their texts are not read."""
     import pyarrow.compute as pc
 
     removed = rows.column("removed")
     rules = pc.struct_field(removed.flatten(), "rule").to_pylist()
     ends = pc.subtract(removed.offsets, removed.offsets[0]).to_pylist()
-    columns = [rows.column(name).to_pylist() for name in ("id", "url", "raw_sha256", "text")]
-    for row, (key, url, sha, text) in enumerate(zip(*columns)):
-        yield StoredRecord(key, url, sha, text, tuple(rules[ends[row]:ends[row + 1]]), rows, row)
+    texts = rows.column("text").to_pylist() if band_keys is None else [None] * rows.num_rows
+    columns = [rows.column(name).to_pylist() for name in ("id", "url", "raw_sha256")]
+    for row, (key, url, sha, text) in enumerate(zip(*columns, texts)):
+        yield StoredRecord(key, url, sha, text, tuple(rules[ends[row]:ends[row + 1]]), rows, row,
+                           None if band_keys is None else band_keys[row])
 
 
 def record_batch(records: Sequence[Article | StoredRecord], schema: pa.Schema = COLUMNS_BEFORE_DEDUP

