@@ -195,7 +195,7 @@ def _define_steps() -> dict[str, type]:
             document.text = article.text
             document.metadata = {"row": {column: row[column] for column in COLUMNS_BEFORE_DEDUP.names}}
             self.stat_update("articles")
-            for rule in (r.rule for r in article.removed):
+            for rule in article.removed_rules:
                 self.stat_update(f"removed_{rule}")
             return {"source_file": name, "sha256": article.raw_sha256, "bytes": result.raw_bytes,
                     "warnings": result.warnings}, True

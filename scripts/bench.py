@@ -1049,15 +1049,14 @@ def describe(row: dict) -> list[str]:
         return []
     if row.get("skipped"):
         return [f"- {row['stage']}: skipped: {row['skipped']}"]
-    if row.get("versus") and "reused" in row:
-        versus = row["versus"]
-        return [f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "
-                f"{versus['stage']} run's {versus['items_per_s']:,.0f}/s (the ratio column); {row['reused']:,} of "
-                f"{row['items']:,} records reused, {row['added']:,} articles added; {row['message']}"]
     if row.get("versus"):
         versus = row["versus"]
-        return [f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "
-                f"{versus['stage']} default engine's {versus['items_per_s']:,.0f}/s (the ratio column); "
+        head = (f"- {row['stage']}: {row['items_per_s']:,.0f} {row['unit']}/s on the clock, {row['ratio']:.2f}x the "
+                f"{versus['stage']}")
+        if "reused" in row:
+            return [f"{head} run's {versus['items_per_s']:,.0f}/s (the ratio column); {row['reused']:,} of "
+                    f"{row['items']:,} records reused, {row['added']:,} articles added; {row['message']}"]
+        return [f"{head} default engine's {versus['items_per_s']:,.0f}/s (the ratio column); "
                 f"{row['items_per_s_core']:,.0f}/s per core against {versus['items_per_s_core']:,.0f}; "
                 f"{row['cores_used']:.2f} cores busy (the workers' {row['worker_cpu_seconds']:.1f} CPU seconds included, the "
                 f"largest worker {row['worker_peak_mb']:,.0f} MB); the same Parquet bytes as the default engine: "
