@@ -13,11 +13,13 @@ A run has two parts:
      each with its near-duplicate band keys (the MinHash signing is done here, in parallel); NNNNN is
      the rank, so the names are the same on every run with the same task count;
    - `ledger/NNNNN.jsonl`: one line per input with its outcome: rejected (code and reason) or the
-     article's raw sha256, size and warnings;
+     article's raw sha256, size, sidecar digest and warnings, and `reused` (a version) for an input
+     that release read unchanged (`build_pipeline(..., reuse_from=store)`): its record is left there;
    - `logs/`: datatrove's task logs, stats and completion markers.
 2. `publish_shards(source, work_dir, out)`: puts the shards' rows in source_file order (the ledgers say
-   which task holds each article, so this is Arrow slicing, not a merge of Python rows), feeds their
-   band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters (a second readable
+   which task holds each article, so this is Arrow slicing, not a merge of Python rows; the records
+   left in the parent release are read from it, one pass in listing order, with the band keys it kept),
+   feeds their band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters (a second readable
    file the sidecar gives an earlier one's URL is left out here, as the local engine does), and writes the
    release through `dataset.pipeline.write_release`, the code the local engine uses. The release is
    the local engine's, byte for byte (same rows, same order, same files, same manifest).
@@ -32,16 +34,17 @@ sees, install this project (with the extra) there, and give the same pipeline to
     if __name__ == "__main__":
         src, work = "/shared/dumps", "/shared/work"
         common = dict(partition="cpu", time="04:00:00", venv_path="/shared/warta/.venv/bin/activate")
-        normalize = SlurmPipelineExecutor(build_pipeline(src, work), tasks=64, logging_dir=f"{work}/logs",
-                                          job_name="warta-normalize", **common)
-        publish = SlurmPipelineExecutor([publish_step(src, work, "/shared/out/articles")], tasks=1,
+        out = "/shared/out/articles"  # reuse_from: unchanged inputs keep its latest release's records
+        normalize = SlurmPipelineExecutor(build_pipeline(src, work, reuse_from=out), tasks=64,
+                                          logging_dir=f"{work}/logs", job_name="warta-normalize", **common)
+        publish = SlurmPipelineExecutor([publish_step(src, work, out)], tasks=1,
                                         logging_dir=f"{work}/publish-logs", job_name="warta-publish",
                                         mem_per_cpu_gb=8, depends=normalize, **common)
         publish.run()  # submits both array jobs; the publish job starts once every normalize task is done
 
     # Ray (pip install 'datatrove[ray]'; ray.init(address="auto") first); run() returns when all tasks are done:
-    #   RayPipelineExecutor(build_pipeline(src, work), tasks=64, logging_dir=f"{work}/logs").run()
-    #   publish_shards(src, work, "/shared/out/articles")
+    #   RayPipelineExecutor(build_pipeline(src, work, reuse_from=out), tasks=64, logging_dir=f"{work}/logs").run()
+    #   publish_shards(src, work, out)
 
 A failed task is re-run by running the same executor again with the same `logging_dir` and the same
 task count (completed tasks are skipped; a different count would shard the inputs differently and mix
@@ -54,6 +57,7 @@ import json
 import logging
 import shutil
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -66,7 +70,8 @@ from .dedup import PENDING, NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, UrlClaims, discover, load_sidecars
-from .records import COLUMNS_BEFORE_DEDUP
+from .records import COLUMNS_BEFORE_DEDUP, Unchanged, record_batch
+from .reuse import ParentRecords, reusable
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,7 @@ WORK_DIR = ".datatrove"  # default work folder, inside the store (ignored by the
 SHARDS, LEDGER, LOGS = "shards", "ledger", "logs"
 SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded rank: 00000.parquet, ...
 # a shard row: the article, and its near-duplicate band keys (NearDuplicateIndex.band_keys), signed by the task
+PARENT = -1  # the rank publish_shards gives records the tasks left in the parent release
 SHARD_SCHEMA = COLUMNS_BEFORE_DEDUP.append(pa.field("band_keys", pa.list_(pa.uint64()), nullable=False))
 
 
@@ -144,15 +150,16 @@ def _define_steps() -> dict[str, type]:
         name = "warta normalize_document"
         type = "🔻 - FILTER"
 
-        def __init__(self, work_dir: str, max_bytes: int = DEFAULT_MAX_BYTES):
+        def __init__(self, work_dir: str, max_bytes: int = DEFAULT_MAX_BYTES, parent: tuple[str, str] | None = None):
             super().__init__()
             self.work_dir = str(work_dir)
             self.max_bytes = max_bytes
+            self.parent = parent  # (store, version): the release whose records unchanged inputs keep
 
         def run(self, data=None, rank: int = 0, world_size: int = 1):
             path = Path(self.work_dir) / LEDGER / f"{rank:05d}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
-            stream = normalize_stream(data or (), self._raw, self.max_bytes)
+            stream = normalize_stream(data or (), self._raw, self.max_bytes, earlier=self._earlier())
             index, waiting = NearDuplicateIndex(), []
             with path.open("w", encoding="utf-8") as ledger, rarer_collections():
                 while True:
@@ -179,6 +186,17 @@ def _define_steps() -> dict[str, type]:
             yield from documents
             documents.clear()
 
+        def _earlier(self):
+            """The parent's `take` without its rows: an unchanged input's ledger entry names the release instead."""
+            if self.parent is None:
+                return None
+            from datatrove.utils.logging import logger
+
+            store, version = self.parent
+            records, note = ParentRecords.of(Store(store), version, rows=False)
+            logger.info(f"records {'reused ' + note if records else 'not reused: ' + note}")
+            return records.take if records else None
+
         @staticmethod
         def _raw(document):
             return None if "rejected" in document.metadata else document.metadata["raw"]
@@ -190,7 +208,11 @@ def _define_steps() -> dict[str, type]:
                 return self._rejected(name, code, reason), False
             if isinstance(result, RejectedInput):
                 return self._rejected(name, result.code, result.message), False
-            article = result.article
+            article, sidecar = result.article, document.metadata["raw"].sidecar.digest()
+            if isinstance(article, Unchanged):
+                self.stat_update("reused")
+                return {"source_file": name, "sha256": article.raw_sha256, "bytes": result.raw_bytes,
+                        "sidecar_sha256": sidecar, "warnings": result.warnings, "reused": article.version}, False
             row = article.to_row()
             document.text = article.text
             document.metadata = {"row": {column: row[column] for column in COLUMNS_BEFORE_DEDUP.names}}
@@ -198,7 +220,7 @@ def _define_steps() -> dict[str, type]:
             for rule in article.removed_rules:
                 self.stat_update(f"removed_{rule}")
             return {"source_file": name, "sha256": article.raw_sha256, "bytes": result.raw_bytes,
-                    "warnings": result.warnings}, True
+                    "sidecar_sha256": sidecar, "warnings": result.warnings}, True
 
         def _rejected(self, name: str, code: str, reason: str) -> dict:
             self.stat_update("rejected", f"rejected_{code}")
@@ -224,20 +246,23 @@ def _row_of(writer, document) -> dict:
 
 
 def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.txt",
-                   max_bytes: int = DEFAULT_MAX_BYTES) -> list:
+                   max_bytes: int = DEFAULT_MAX_BYTES, reuse_from: Path | str | None = None) -> list:
     """The datatrove pipeline: read this task's dumps -> normalize_document -> Parquet shard per task.
 
     Give it to any executor (LocalPipelineExecutor, SlurmPipelineExecutor, RayPipelineExecutor); then
-    `publish_shards(source, work_dir, out)` turns its output into a release.
+    `publish_shards(source, work_dir, out)` turns its output into a release. With `reuse_from` (a store,
+    normally `out`), an input that store's latest release (now, not when a task starts) read unchanged is
+    not normalized again: the task's ledger names the release, and the publisher takes the record from it.
     """
     require_datatrove()
     from datatrove.pipeline.writers import ParquetWriter
 
     steps = _define_steps()
     work = Path(work_dir)
+    latest = Store(reuse_from).latest() if reuse_from is not None else None
     return [
         steps["DumpReader"](str(source), pattern),
-        steps["NormalizeStep"](str(work), max_bytes),
+        steps["NormalizeStep"](str(work), max_bytes, (str(reuse_from), latest) if latest else None),
         ParquetWriter(str(work / SHARDS), output_filename=SHARD_NAME, compression="zstd", adapter=_row_of,
                       schema=SHARD_SCHEMA, batch_size=BATCH_ROWS, max_file_size=-1),
     ]
@@ -291,7 +316,42 @@ class _Shard:
         return self._current() is None
 
 
-def _interleave(window: list[tuple[str, int]], shards: dict[int, _Shard]) -> pa.Table:
+class _ParentRows:
+    """The records the tasks left in the parent release (ledger entries that say `reused`), handed out
+    in order like a shard's rows, with their band keys: the keys the release kept, or signed here."""
+
+    def __init__(self, store: Store, version: str, count: int, entries: Iterator[dict]):
+        records, note = ParentRecords.of(store, version)
+        if records is None:
+            raise EngineError(f"the tasks left {count} record(s) in {version}, which cannot be read now: "
+                              f"{note}; re-run the pipeline")
+        self.path = store.root / version
+        self._records = records
+        self._entries = entries  # the ledger entries that say `reused`, in release order
+        self._signer = NearDuplicateIndex()
+
+    def take(self, count: int) -> list[pa.RecordBatch]:
+        records = []
+        for entry in islice(self._entries, count):
+            record = self._records.record(entry["source_file"], entry["sha256"], entry["sidecar_sha256"])
+            if record is None:
+                raise EngineError(f"{entry['source_file']}: {self._records.version} holds no record of these bytes and "
+                                  "sidecar entry; the work folder is stale: re-run the pipeline")
+            records.append(record)
+        if all(record.band_keys is not None for record in records):
+            keys = np.stack([record.band_keys for record in records])
+        else:
+            keys = self._signer.band_keys([record.text for record in records])
+        offsets = pa.array(np.arange(0, keys.size + 1, keys.shape[1], dtype=np.int32))
+        band_keys = pa.ListArray.from_arrays(offsets, pa.array(keys.ravel(), pa.uint64()))
+        batch = record_batch(records, COLUMNS_BEFORE_DEDUP)
+        return [pa.RecordBatch.from_arrays([*batch.columns, band_keys], schema=SHARD_SCHEMA)]
+
+    def finished(self) -> bool:
+        return next(self._entries, None) is None
+
+
+def _interleave(window: list[tuple[str, int]], shards: dict[int, _Shard | _ParentRows]) -> pa.Table:
     """The rows of `window` ((source_file, rank) in release order): each task's next rows, put in that order."""
     ranks = np.fromiter((rank for _, rank in window), dtype=np.int64, count=len(window))
     parts = []
@@ -338,8 +398,11 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     inputs = InputList()
     index = NearDuplicateIndex()
     accepted: list[tuple[str, int, bool]] = []  # (source_file, rank, kept) of each task's article, in release order
+    parents: set[str] = set()  # the releases the tasks left records in (one, or the run is stale)
+    reused = 0
 
     def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal reused
         if run is not None:
             run()
         sidecar = load_sidecars(source)
@@ -361,10 +424,17 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             stats.documents += 1
             name = entry["source_file"]
             said = sidecar.entries.get(name, NO_SIDECAR)
+            if "code" not in entry and entry["sidecar_sha256"] != said.digest():
+                raise EngineError(f"{name}: its sidecar entry changed after its task read it; re-run the pipeline")
+            rank = entry["rank"]
+            if "reused" in entry:
+                rank = PARENT
+                parents.add(entry["reused"])
+                reused += 1
             duplicate = None if "code" in entry else claims.refuse(name, said.url)
-            if duplicate is not None:  # its task wrote its row: it is read from the shard and left out
+            if duplicate is not None:  # its row is read (from its shard or the parent) and left out
                 entry = {**entry, "code": duplicate.code, "reason": duplicate.message}
-                accepted.append((name, entry["rank"], False))
+                accepted.append((name, rank, False))
             if "code" in entry:
                 rejected.append({"source_file": name, "code": entry["code"], "reason": entry["reason"]})
                 stats.rejected[entry["code"]] += 1
@@ -373,11 +443,16 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             for warning in entry["warnings"]:
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
-            inputs.append((name, entry["sha256"], entry["bytes"], said.digest()))
-            accepted.append((name, entry["rank"], True))
+            inputs.append((name, entry["sha256"], entry["bytes"], entry["sidecar_sha256"]))
+            accepted.append((name, rank, True))
         paths = sorted((work / SHARDS).glob("*.parquet"))
         share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard
-        shards = {int(path.stem): _Shard(path, share) for path in paths}
+        shards: dict[int, _Shard | _ParentRows] = {int(path.stem): _Shard(path, share) for path in paths}
+        if len(parents) > 1:
+            raise EngineError(f"{work}: the tasks reused records of {len(parents)} releases ({', '.join(sorted(parents))}); "
+                              "re-run the pipeline")
+        if parents:
+            shards[PARENT] = _ParentRows(store, min(parents), reused, (e for e in entries if "reused" in e))
         for window in _windows(accepted, BATCH_ROWS):
             table = _interleave([(name, rank) for name, rank, _ in window], shards)
             if not all(kept for _, _, kept in window):
@@ -402,7 +477,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
         release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)
     finally:
         inputs.close()
-    return NormalizeRun(release, message, stats, rejected, warnings)
+    return NormalizeRun(release, message, stats, rejected, warnings, reused, f"from {min(parents)}" if parents else "")
 
 
 def _publish_task(source: str, work_dir: str, out: str, version: str | None, pattern: str,
@@ -420,12 +495,13 @@ def publish_step(source: Path | str, work_dir: Path | str, out: Path | str, vers
 
 def normalize_folder_datatrove(source: Path | str, out: Path | str, version: str | None = None, pattern: str = "*.txt",
                                max_bytes: int = DEFAULT_MAX_BYTES, tasks: int = 1, workers: int = 1,
-                               work_dir: Path | str | None = None, keep_work: bool = False) -> NormalizeRun:
+                               work_dir: Path | str | None = None, keep_work: bool = False,
+                               reuse: bool = True) -> NormalizeRun:
     """`normalize_folder`, run as a datatrove pipeline of `tasks` tasks, `workers` at a time, on this machine.
 
     The work folder (default `out/.datatrove`) is emptied first, so a run never reuses another run's
     shards; it is removed after a successful publish unless `keep_work` (shards and logs are kept
-    for inspection). The result equals `normalize_folder(source, out, ...)`'s.
+    for inspection). The result equals `normalize_folder(source, out, ...)`'s, `reuse` included.
     """
     require_datatrove()
     source = Path(source)
@@ -441,7 +517,10 @@ def normalize_folder_datatrove(source: Path | str, out: Path | str, version: str
 
         multiprocess.set_forkserver_preload(WORKER_PRELOAD)
         shutil.rmtree(work, ignore_errors=True)
-        executor = LocalPipelineExecutor(build_pipeline(source, work, pattern, max_bytes), tasks=tasks,
+        parent, note = reusable(Store(out)) if reuse else (None, "not asked for")  # checked whole, once, here
+        log.info("records %s", f"reused {note}" if parent else f"not reused: {note}")
+        pipeline = build_pipeline(source, work, pattern, max_bytes, reuse_from=out if parent else None)
+        executor = LocalPipelineExecutor(pipeline, tasks=tasks,
                                          workers=min(workers, tasks), logging_dir=str(work / LOGS),
                                          skip_completed=False)
         executor.run()

@@ -16,12 +16,12 @@ from .language import detect_language
 from .metadata import AUTHOR_LINE, EDITOR_LINE, Timestamp, canonical_outlet, credited_sources, split_names
 from .page import Page, analyse
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, decode
-from .records import Article, StoredRecord, article_id, sha256_hex
+from .records import Article, StoredRecord, Unchanged, article_id, sha256_hex
 
 
 @dataclass
 class NormalizeResult:
-    article: Article | StoredRecord  # a StoredRecord only when taken from the parent release
+    article: Article | StoredRecord | Unchanged  # the latter two only when the parent release holds the record
     warnings: list[str] = field(default_factory=list)
     raw_bytes: int | None = None  # how many bytes were read and hashed (a file can change after it was listed)
     reused: bool = False  # taken from the parent release (`dataset.reuse`), language included

@@ -189,6 +189,18 @@ class StoredRecord:
     band_keys: np.ndarray | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """An input a release (`version`) read with these very bytes and sidecar entry, its record left there.
+
+    What a datatrove task hands on for such an input: the publisher takes the record from the release
+    itself, once, instead of every task reading the rows of its share from all over it."""
+
+    version: str
+    source_file: str
+    raw_sha256: str
+
+
 def stored_records(rows: pa.RecordBatch, band_keys: np.ndarray | None = None) -> Iterator[StoredRecord]:
     """Each of `rows` (COLUMNS_BEFORE_DEDUP, as a release holds them) as a StoredRecord; with the rows'
     `band_keys` (one row each), their texts are not read."""

@@ -9,7 +9,9 @@ other input is normalized afresh, so a run that reuses writes the same bytes as 
 
 The parent's rows and its `inputs.jsonl` are both in the order `discover` lists the inputs, so they
 are read alongside the new listing, one batch at a time: memory stays flat in corpus size. A reused
-row stays in Arrow (`StoredRecord`) and is written back as it was read.
+row stays in Arrow (`StoredRecord`) and is written back as it was read. A datatrove task reads only
+the list (`rows=False`): it names the release for an unchanged input (`Unchanged`), and the publisher
+reads the rows, once.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import unicodedata
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from itertools import repeat
 from pathlib import Path
 from typing import Iterator
 
@@ -30,7 +33,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .normalize import NormalizeResult
 from .reading import RawDocument
-from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, StoredRecord, stored_records
+from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, StoredRecord, Unchanged, stored_records
 from .store import Release, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -76,18 +79,48 @@ def signer_fingerprint() -> str:
     return _fingerprint(SIGNER_MODULES, SIGNER_LIBRARIES)
 
 
-class ParentRecords:
-    """The records of one release, taken in listing order by the inputs that have not changed."""
+def reusable(store: Store, version: str | None = None, rows: bool = True) -> tuple[Release | None, str]:
+    """Release `version` (default: the latest) if its records can be reused, or None and why not.
 
-    def __init__(self, release: Release):
+    Without `rows`, only its list of inputs is checked against its checksum: that is all a datatrove
+    task reads of it (64 tasks that each hashed every file would read the release 64 times); the
+    publisher that takes the rows checks the whole release."""
+    wanted = version or store.latest()
+    if wanted is None:
+        return None, "no earlier release"
+    try:
+        release = store.release(wanted)
+    except StoreError as error:
+        return None, str(error)
+    if release.manifest.get("kind") != "articles":
+        return None, f"{wanted} is not an article release"
+    if release.manifest.get("normalizer") != normalizer_fingerprint():
+        return None, f"{wanted} was made by another normalizer (other code or library versions)"
+    problems = release.verify() if rows else release.verify(only="inputs")
+    if problems:
+        log.warning("%s: not reused: %s", wanted, "; ".join(problems))
+        return None, f"{wanted} fails its checksums ({problems[0]}{', ...' if len(problems) > 1 else ''})"
+    if rows and any(pq.read_schema(path).remove_metadata() != ARTICLE_SCHEMA for path in release.files):
+        return None, f"{wanted} holds files of another schema"  # its rows are written back as they are
+    return release, f"from {wanted}"
+
+
+class ParentRecords:
+    """The records of one release, taken in listing order by the inputs that have not changed.
+
+    Without `rows`, only its list of inputs is read: an unchanged input gets `Unchanged`, which names
+    the release, instead of its row (a datatrove task, whose publisher reads the rows once)."""
+
+    def __init__(self, release: Release, rows: bool = True):
         self.version = release.version
         self.reused = 0
         self._warnings: dict[str, list[str]] = {}
         for item in release.manifest.get("warnings") or []:
             if item.get("source_file"):
                 self._warnings.setdefault(item["source_file"], []).append(item["warning"])
-        self._pairs = zip(release.inputs(), self._rows(release, self._band_keys(release)))
-        self._current: tuple[dict, StoredRecord] | None = next(self._pairs, None)
+        records = self._rows(release, self._band_keys(release)) if rows else repeat(None)
+        self._pairs: Iterator[tuple[dict, StoredRecord | None]] = zip(release.inputs(), records)
+        self._current = next(self._pairs, None)
 
     @staticmethod
     def _band_keys(release: Release) -> np.ndarray | None:
@@ -107,30 +140,27 @@ class ParentRecords:
             start += batch.num_rows
 
     @classmethod
-    def of(cls, store: Store) -> tuple[ParentRecords | None, str]:
-        """The latest release's records, or None and why none of them can be reused."""
-        latest = store.latest()
-        if latest is None:
-            return None, "no earlier release"
-        try:
-            release = store.release(latest)
-        except StoreError as error:
-            return None, str(error)
-        if release.manifest.get("kind") != "articles":
-            return None, f"{latest} is not an article release"
-        if release.manifest.get("normalizer") != normalizer_fingerprint():
-            return None, f"{latest} was made by another normalizer (other code or library versions)"
-        problems = release.verify()
-        if problems:
-            log.warning("%s: not reused: %s", latest, "; ".join(problems))
-            return None, f"{latest} fails its checksums ({problems[0]}{', ...' if len(problems) > 1 else ''})"
-        if any(pq.read_schema(path).remove_metadata() != ARTICLE_SCHEMA for path in release.files):
-            return None, f"{latest} holds files of another schema"  # its rows are written back as they are
-        return cls(release), f"from {latest}"
+    def of(cls, store: Store, version: str | None = None, rows: bool = True) -> tuple[ParentRecords | None, str]:
+        """The records of release `version` (default: the latest), or None and why none of them can be reused."""
+        release, note = reusable(store, version, rows)
+        return (cls(release, rows), note) if release else (None, note)
+
+    def record(self, name: str, raw_sha256: str, sidecar_digest: str) -> StoredRecord | None:
+        """The parent's record of input `name` when it read the same bytes with the same sidecar entry."""
+        found = self._unchanged(name, raw_sha256, sidecar_digest)
+        return found[1] if found else None
 
     def take(self, document: RawDocument, raw_sha256: str) -> NormalizeResult | None:
-        """The parent's record of `document` when its bytes and sidecar entry are those the parent read."""
+        """`record` of `document`, as `normalize_document`'s `earlier` hands it back (`Unchanged` without rows)."""
         name = document.source_file
+        found = self._unchanged(name, raw_sha256, document.sidecar.digest())
+        if found is None:
+            return None
+        record = found[1] or Unchanged(self.version, name, raw_sha256)
+        return NormalizeResult(record, list(self._warnings.get(name, ())), reused=True)
+
+    def _unchanged(self, name: str, raw_sha256: str, sidecar_digest: str) -> tuple[dict, StoredRecord | None] | None:
+        """The parent's (input, record) of `name` if unchanged; inputs listed before it are passed over for good."""
         while self._current is not None and self._current[0]["source_file"] < name:
             self._current = next(self._pairs, None)
         if self._current is None:
@@ -138,13 +168,13 @@ class ParentRecords:
         listed, record = self._current
         if listed["source_file"] != name:
             return None
-        if record.rows.column("source_file")[record.row].as_py() != name:  # a release this code did not write: reuse nothing more of it
+        if record is not None and record.rows.column("source_file")[record.row].as_py() != name:
             log.warning("%s: inputs.jsonl and the rows are out of step at %s; the rest is normalized afresh",
-                        self.version, name)
+                        self.version, name)  # a release this code did not write: reuse nothing more of it
             self._current = None
             return None
-        if listed["sha256"] != raw_sha256 or listed.get("sidecar_sha256", "") != document.sidecar.digest():
+        if listed["sha256"] != raw_sha256 or listed.get("sidecar_sha256", "") != sidecar_digest:
             return None
         self._current = next(self._pairs, None)
         self.reused += 1
-        return NormalizeResult(record, list(self._warnings.get(name, ())), reused=True)
+        return listed, record

@@ -18,7 +18,9 @@ is the client's only (the server's resident memory is reported in the notes).
 Stages:
   normalize  normalize_folder end to end       floor: read bytes -> 1-column Parquet (pyarrow)
              then the same corpus with --engine datatrove, 4 tasks on 2 worker processes (if the
-             extra is installed): its row's ratio is over the default engine's articles/s
+             extra is installed), and normalize again into a copy of the run's store: the corpus
+             grown by 1%, the same corpus, and the grown corpus with --engine datatrove; these
+             rows' ratios are over the default engine's first run's articles/s
   push       Pusher.push of N articles as tasks with predictions to a dedicated local Label Studio,
              then no-op re-pushes of the same release: the default (sync file + fingerprint check)
              and --full-sync (every task listed), each its own row
@@ -270,28 +272,28 @@ def normalize_quality(ctx: Context, info: CorpusInfo, result: dict) -> dict:
 DATATROVE_TASKS, DATATROVE_WORKERS = 4, 2
 
 
-def normalize_datatrove_run(ctx: Context) -> dict:
-    """The same corpus through `--engine datatrove`: 4 tasks, 2 worker processes at a time, then one publish.
-
-    The workers are children of datatrove's fork server: stopping the server after the run reaps it, and
-    with it the CPU of the workers it reaped, which `RUSAGE_CHILDREN` then counts."""
-    import logging
-    import resource
-
-    from dataset.engines import EngineUnavailable, normalize_folder_datatrove, require_datatrove
+def _without_datatrove(stage: str) -> dict | None:
+    """A skipped row's result when the datatrove extra is not installed, else None."""
+    from dataset.engines import EngineUnavailable, require_datatrove
 
     try:
         require_datatrove()
     except EngineUnavailable as error:
-        print(f"normalize (datatrove): skipped: {error}", flush=True)
+        print(f"{stage}: skipped: {error}", flush=True)
         return {"items": 0, "seconds": 0.0, "cpu_seconds": 0.0, "rss_start_mb": _rss_mb(), "hwm_end_mb": 0.0,
                 "skipped": str(error)}
-    logging.basicConfig(level=logging.ERROR)
-    out = ctx.work / "store-datatrove"
-    shutil.rmtree(out, ignore_errors=True)
+    return None
+
+
+def _timed_datatrove(source: Path, out: Path) -> tuple:
+    """`normalize_folder_datatrove` (4 tasks on 2 workers) timed, its workers' CPU seconds included."""
+    import resource
+
+    from dataset.engines import normalize_folder_datatrove
+
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with Timer() as timer:
-        run = normalize_folder_datatrove(ctx.corpus, out, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS)
+        run = normalize_folder_datatrove(source, out, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS)
     from multiprocess import forkserver
 
     forkserver._forkserver._stop()  # private, bench-only: waits for the server, which has reaped the workers
@@ -300,6 +302,23 @@ def normalize_datatrove_run(ctx: Context) -> dict:
     result = timer.result(run.stats.articles, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS,
                           worker_cpu_seconds=worker_cpu, worker_peak_mb=after.ru_maxrss / 1024)
     result["cpu_seconds"] += worker_cpu
+    return run, result
+
+
+def normalize_datatrove_run(ctx: Context) -> dict:
+    """The same corpus through `--engine datatrove`: 4 tasks, 2 worker processes at a time, then one publish.
+
+    The workers are children of datatrove's fork server: stopping the server after the run reaps it, and
+    with it the CPU of the workers it reaped, which `RUSAGE_CHILDREN` then counts."""
+    import logging
+
+    skipped = _without_datatrove("normalize (datatrove)")
+    if skipped:
+        return skipped
+    logging.basicConfig(level=logging.ERROR)
+    out = ctx.work / "store-datatrove"
+    shutil.rmtree(out, ignore_errors=True)
+    run, result = _timed_datatrove(ctx.corpus, out)
     same = _release(ctx.work / "store").path / "articles"
     other = run.release.path / "articles" if run.release else None
     result["same_bytes_as_default_engine"] = bool(other) and sorted(
@@ -311,13 +330,16 @@ def normalize_datatrove_run(ctx: Context) -> dict:
 GROWTH = 0.01
 
 
-def _normalize_again(ctx: Context, grow: float) -> dict:
+def _normalize_again(ctx: Context, grow: float, engine: str = "local") -> dict:
     """The corpus (hard links to its files) plus `grow` x its size of new articles, normalized into a copy of
     the run's store: the unchanged inputs' records are taken from its release (`dataset.reuse`)."""
     import logging
 
     from dataset.pipeline import normalize_folder
 
+    skipped = _without_datatrove("normalize again (datatrove)") if engine == "datatrove" else None
+    if skipped:
+        return skipped
     logging.basicConfig(level=logging.ERROR)
     work = ctx.work / "again"
     shutil.rmtree(work, ignore_errors=True)
@@ -326,9 +348,13 @@ def _normalize_again(ctx: Context, grow: float) -> dict:
     if added:
         make_corpus(work / "dumps" / "zz-added", added, seed=7_777)
     shutil.copytree(ctx.work / "store", work / "store")
-    with Timer() as timer:
-        run = normalize_folder(work / "dumps", work / "store")
-    result = timer.result(run.stats.articles, reused=run.reused, added=added, message=run.message)
+    if engine == "datatrove":
+        run, result = _timed_datatrove(work / "dumps", work / "store")
+        result.update(reused=run.reused, added=added, message=run.message)
+    else:
+        with Timer() as timer:
+            run = normalize_folder(work / "dumps", work / "store")
+        result = timer.result(run.stats.articles, reused=run.reused, added=added, message=run.message)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -339,6 +365,10 @@ def normalize_grown_run(ctx: Context) -> dict:
 
 def normalize_unchanged_run(ctx: Context) -> dict:
     return _normalize_again(ctx, 0.0)
+
+
+def normalize_grown_datatrove_run(ctx: Context) -> dict:
+    return _normalize_again(ctx, GROWTH, "datatrove")
 
 
 register(Stage(
@@ -357,7 +387,11 @@ register(Stage(
                         "unchanged inputs keep their records", versus_run=True),
                Followup("again, unchanged corpus", normalize_unchanged_run,
                         "warta normalize on the same corpus, into the store of the run: every record reused, "
-                        "no new version", versus_run=True)),
+                        "no new version", versus_run=True),
+               Followup(f"datatrove engine again, corpus grown by {GROWTH:.0%}", normalize_grown_datatrove_run,
+                        f"warta normalize --engine datatrove --tasks {DATATROVE_TASKS} --workers {DATATROVE_WORKERS} on "
+                        f"the corpus plus {GROWTH:.0%} new articles, into the store of the run: the tasks pass unchanged "
+                        "inputs over, the publish step takes their records from the release", versus_run=True)),
     repeat=3,  # one run's rate moved by up to 15% between runs on this shared 2-core machine
 ))
 

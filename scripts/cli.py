@@ -84,8 +84,6 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
 
         run = normalize_folder(source, out, version=version, pattern=pattern, max_bytes=max_bytes, reuse=not no_reuse)
     else:
-        if no_reuse:
-            raise click.UsageError("--no-reuse applies to --engine local only (datatrove normalizes every input)")
         import os
 
         from dataset.engines import EngineError, EngineUnavailable, normalize_folder_datatrove
@@ -94,7 +92,8 @@ def normalize(source: Path, out: Path, version: str | None, pattern: str, max_mb
         tasks = tasks or cores
         try:
             run = normalize_folder_datatrove(source, out, version=version, pattern=pattern, max_bytes=max_bytes,
-                                             tasks=tasks, workers=workers or min(tasks, cores), keep_work=keep_work)
+                                             tasks=tasks, workers=workers or min(tasks, cores), keep_work=keep_work,
+                                             reuse=not no_reuse)
         except (EngineUnavailable, EngineError) as error:
             raise click.ClickException(str(error)) from error
     summary = {

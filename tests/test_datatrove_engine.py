@@ -120,6 +120,21 @@ def test_publishing_an_incomplete_run_is_refused(tmp_path):
     assert not list((tmp_path / "second").glob("v*"))
 
 
+def test_publishing_after_a_sidecar_entry_changed_is_refused(tmp_path):
+    """A task made its record with the sidecar entry it read; a release must not list another one with it."""
+    import shutil
+
+    source, work = tmp_path / "in", tmp_path / "work"
+    shutil.copytree(SEEDS, source)
+    name = sorted(p.name for p in SEEDS.glob("*.txt"))[2]
+    (source / "metadata.jsonl").write_text(json.dumps({"source_file": name, "outlet": "Kompas"}) + "\n")
+    normalize_folder_datatrove(source, tmp_path / "first", tasks=TASKS, workers=1, work_dir=work, keep_work=True)
+    (source / "metadata.jsonl").write_text(json.dumps({"source_file": name, "outlet": "Tempo"}) + "\n")
+    with pytest.raises(EngineError, match=f"{name}: its sidecar entry changed after its task read it"):
+        publish_shards(source, work, tmp_path / "second")
+    assert not list((tmp_path / "second").glob("v*"))
+
+
 def test_tasks_sign_their_articles_for_the_near_duplicate_index(tmp_path):
     import pyarrow.parquet as pq
 

@@ -73,39 +73,159 @@ def assert_same_as_fresh(run, source: Path, fresh_store: Path) -> None:
     assert (run.stats.as_dict(), run.rejected, run.warnings) == (fresh.stats.as_dict(), fresh.rejected, fresh.warnings)
 
 
-@pytest.mark.parametrize("rows_at_once", [reuse.ROWS_AT_ONCE, 7])
-def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corpus, tmp_path, monkeypatch,
-                                                                           rows_at_once):
-    monkeypatch.setattr(reuse, "ROWS_AT_ONCE", rows_at_once)  # 7: the parent's rows come in many batches
+def hold_back(corpus: Path, held: Path) -> list[Path]:
+    """Move 20 synthetic articles out of the corpus (into `held`), to come back when it grows."""
     later = sorted((corpus / "synthetic" / "0000").glob("*.txt"))[40:]
-    held = tmp_path / "held"
     held.mkdir()
     for path in later:
         shutil.move(path, held / path.name)
-    first = normalize_folder(corpus, tmp_path / "store")
-    assert first.reused == 0 and first.reuse_note == "no earlier release"
-    assert any(w["source_file"] == "latin.txt" for w in first.warnings)
+    return later
 
-    for path in later:  # 20 new articles, one edited, one with a new sidecar entry, one gone
+
+def grow(corpus: Path, held: Path, later: list[Path]) -> int:
+    """The held-back articles return, one article is edited, one gets a new sidecar entry, one is gone.
+
+    Returns how many inputs now have to be normalized afresh."""
+    for path in later:
         shutil.move(held / path.name, path)
     edited = corpus / "seeds" / PAGES[0].name
     edited.write_text(edited.read_text(encoding="utf-8").replace("Biden", "Presiden Biden", 1), encoding="utf-8")
     with (corpus / "metadata.jsonl").open("a") as handle:
         handle.write(json.dumps({"source_file": "synthetic/0000/00000002.txt", "outlet": "Antara"}) + "\n")
     (corpus / "synthetic" / "0000" / "00000003.txt").unlink()
+    return len(later) + 2
 
+
+def normalize_with(engine: str, source: Path, out: Path, **options):
+    if engine == "local":
+        return normalize_folder(source, out, **options)
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    from dataset.engines import normalize_folder_datatrove
+
+    return normalize_folder_datatrove(source, out, tasks=3, workers=1, **options)  # workers=1: in this process
+
+
+@pytest.mark.parametrize("rows_at_once", [reuse.ROWS_AT_ONCE, 7])
+def test_grown_corpus_reuses_unchanged_inputs_and_writes_a_fresh_runs_bytes(corpus, tmp_path, monkeypatch,
+                                                                           rows_at_once):
+    monkeypatch.setattr(reuse, "ROWS_AT_ONCE", rows_at_once)  # 7: the parent's rows come in many batches
+    later = hold_back(corpus, tmp_path / "held")
+    first = normalize_folder(corpus, tmp_path / "store")
+    assert first.reused == 0 and first.reuse_note == "no earlier release"
+    assert any(w["source_file"] == "latin.txt" for w in first.warnings)
+
+    afresh = grow(corpus, tmp_path / "held", later)
     second = normalize_folder(corpus, tmp_path / "store")
     accepted = first.stats.articles - 1  # the removed one
     assert second.reused == accepted - 2 and second.reuse_note == "from v1.0.0"
-    assert second.release.version == "v1.1.0" and second.stats.articles == accepted + len(later)
+    assert second.release.version == "v1.1.0" and second.stats.articles == second.reused + afresh
     rows = {row["source_file"]: row for row in second.release.read(columns=["source_file", "outlet", "text"]).to_pylist()}
     assert rows["synthetic/0000/00000002.txt"]["outlet"] == "Antara"
-    assert "Presiden Biden" in rows[f"seeds/{edited.name}"]["text"]
+    assert "Presiden Biden" in rows[f"seeds/{PAGES[0].name}"]["text"]
     assert_same_as_fresh(second, corpus, tmp_path / "fresh")
 
     third = normalize_folder(corpus, tmp_path / "store")
     assert third.release is None and third.message == "no change since v1.1.0: no new version written"
     assert third.reused == second.stats.articles
+
+
+@pytest.mark.parametrize("first_engine, second_engine", [("datatrove", "datatrove"), ("local", "datatrove"),
+                                                         ("datatrove", "local")])
+def test_either_engine_reuses_either_engines_release(corpus, tmp_path, signed, first_engine, second_engine):
+    """A datatrove task leaves an unchanged input's record in the parent (its ledger names the release), the
+    publisher takes it from there with its kept band keys: only new texts are normalized and signed."""
+    later = hold_back(corpus, tmp_path / "held")
+    first = normalize_with(first_engine, corpus, tmp_path / "store")
+    afresh = grow(corpus, tmp_path / "held", later)
+    signed.clear()
+
+    work = tmp_path / "work"
+    options = {"work_dir": work, "keep_work": True} if second_engine == "datatrove" else {}
+    second = normalize_with(second_engine, corpus, tmp_path / "store", **options)
+    assert second.reused == first.stats.articles - 3 and second.reuse_note == "from v1.0.0"
+    assert second.stats.articles == second.reused + afresh and sum(signed) == afresh
+    assert_same_as_fresh(second, corpus, tmp_path / "fresh")
+    if second_engine == "datatrove":
+        import pyarrow.parquet as pq
+
+        ledger = [json.loads(line) for path in sorted((work / "ledger").glob("*.jsonl")) for line in path.open()]
+        assert [e["reused"] for e in ledger if "reused" in e] == ["v1.0.0"] * second.reused
+        assert sum(pq.read_metadata(path).num_rows for path in (work / "shards").glob("*.parquet")) == afresh
+
+    third = normalize_with(second_engine, corpus, tmp_path / "store")
+    assert third.release is None and third.reused == second.stats.articles
+
+
+def test_the_datatrove_publisher_refuses_a_parent_altered_after_the_tasks_ran(corpus, tmp_path):
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    from datatrove.executor import LocalPipelineExecutor
+
+    from dataset.engines import EngineError, build_pipeline, publish_shards
+
+    store, work = tmp_path / "store", tmp_path / "work"
+    first = normalize_folder(corpus, store)
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
+    LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
+                          logging_dir=str(work / "logs")).run()
+    with first.release.files[0].open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(EngineError, match=f"the tasks left {first.stats.articles} record\\(s\\) in v1.0.0, which cannot "
+                                          "be read now: v1.0.0 fails its checksums"):
+        publish_shards(corpus, work, store)
+    assert Store(store).versions() == ["v1.0.0"]
+
+
+def test_the_datatrove_engine_reads_every_input_when_the_latest_release_fails_its_checksums(corpus, tmp_path):
+    store = tmp_path / "store"
+    first = normalize_with("datatrove", corpus, store)
+    with first.release.files[0].open("ab") as handle:
+        handle.write(b"\0")
+    (corpus / "late.txt").write_text(PAGES[1].read_text())
+    run = normalize_with("datatrove", corpus, store)
+    assert run.reused == 0 and run.release.version == "v1.1.0"
+    assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def test_a_datatrove_task_trusts_the_parents_list_of_inputs_only_when_it_passes_its_checksum(corpus, tmp_path):
+    """A task reads the parent's inputs.jsonl, and only that (the publisher checks the whole release)."""
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    from datatrove.executor import LocalPipelineExecutor
+
+    from dataset.engines import build_pipeline
+
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    listed = first.release.path / "inputs.jsonl"
+    lines = listed.read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace('"sha256": "', '"sha256": "0', 1)
+    listed.write_text("".join(lines))
+
+    def reused_by_tasks(work: Path) -> int:
+        LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
+                              logging_dir=str(work / "logs")).run()
+        return sum("reused" in json.loads(line) for path in (work / "ledger").glob("*.jsonl") for line in path.open())
+
+    assert reused_by_tasks(tmp_path / "altered") == 0
+    listed.write_text("".join(lines).replace('"sha256": "0', '"sha256": "', 1))
+    assert reused_by_tasks(tmp_path / "restored") == first.stats.articles
+
+
+def test_the_datatrove_publisher_refuses_records_left_in_two_releases(corpus, tmp_path):
+    """Tasks that started on either side of a new release would name two parents: the run is stale."""
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    from datatrove.executor import LocalPipelineExecutor
+
+    from dataset.engines import EngineError, build_pipeline, publish_shards
+
+    store, work = tmp_path / "store", tmp_path / "work"
+    normalize_folder(corpus, store)
+    LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
+                          logging_dir=str(work / "logs")).run()
+    ledger = work / "ledger" / "00001.jsonl"
+    ledger.write_text(ledger.read_text().replace('"reused": "v1.0.0"', '"reused": "v1.1.0"'))
+    with pytest.raises(EngineError, match="the tasks reused records of 2 releases \\(v1.0.0, v1.1.0\\)"):
+        publish_shards(corpus, work, store)
+    assert Store(store).versions() == ["v1.0.0"]
 
 
 def test_a_release_keeps_its_texts_band_keys_and_a_later_one_signs_only_new_texts(corpus, tmp_path, signed):
@@ -221,8 +341,15 @@ def test_cli_reports_reuse_and_no_reuse_turns_it_off(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "wrote v1.2.0 (68 rows); 68 articles, 67 reused from v1.1.0, 2 rejected"
 
-    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--engine", "datatrove"])
-    assert result.exit_code == 2 and "--no-reuse applies to --engine local only" in result.output
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    datatrove = ["--engine", "datatrove", "--tasks", "2", "--workers", "1"]
+    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--json", *datatrove])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reused"] == 0
+    result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, *datatrove])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == ("no change since v1.2.0: no new version written; 68 articles, 68 reused from v1.2.0, "
+                                     "2 rejected")
 
 
 # names whose order is easy to get wrong: `a-b.txt` < `a.txt` < `a/b.txt` as strings, and `discover` lists them so
