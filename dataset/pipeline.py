@@ -32,6 +32,10 @@ from .store import INPUTS, Release, Store, side_file, write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 2_000
+# what reuse trusts a release for: the same records made from other inputs' bytes or sidecar entries, by
+# another normalizer, or with band keys of another signer are a patch release (else the old release stays
+# latest, and every later run finds nothing to reuse)
+PROVENANCE = ("inputs", "normalizer", "near_duplicate_keys")
 
 
 class InputList:
@@ -232,7 +236,8 @@ def write_release(store: Store, batches: Iterable[pa.RecordBatch], index: NearDu
                 "warnings": warnings,
                 "stats": {**stats.as_dict(), "dup_clusters": len(set(labels))},
             }
-            release, message = store.publish(staging, ARTICLE_SCHEMA, files, manifest, version)
+            release, message = store.publish(staging, ARTICLE_SCHEMA, files, manifest, version,
+                                             provenance_keys=PROVENANCE)
         except BaseException:
             import shutil
 

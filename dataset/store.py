@@ -272,12 +272,16 @@ class Store:
         return path
 
     def publish(self, staging: Path, schema: pa.Schema | dict[str, pa.Schema], files: list[dict], manifest: dict,
-                version: str | None = None, content_keys: tuple[str, ...] = ()) -> tuple[Release | None, str]:
+                version: str | None = None, content_keys: tuple[str, ...] = (),
+                provenance_keys: tuple[str, ...] = ()) -> tuple[Release | None, str]:
         """Turn a staging folder into the next release, or discard it when it equals the latest.
 
         `schema` is one schema, or one per table (name -> schema) for releases of several tables.
         `content_keys` name manifest entries that count as content besides the files (an annotation
         snapshot's stance targets): a change to them alone is a new release, not "no change".
+        `provenance_keys` name entries that say how the same content was made (an article release's
+        inputs and normalizer): a change to them alone is a patch release, so that the latest release
+        always describes the inputs and code of now (which is what a later run can reuse).
         Returns (release, message); release is None when nothing changed. Must run under `lock()`.
         """
         latest = self.latest()
@@ -292,11 +296,14 @@ class Store:
         listed = [(f["path"], f["sha256"]) for f in files]
         content = sha256_hex(json.dumps(listed if not content_keys else
                                         [listed, {key: manifest.get(key) for key in sorted(content_keys)}]))
-        if previous is not None and version is None:
-            if previous.get("content_sha256") == content and previous.get("schema_fingerprint") == fingerprint:
+        provenance = sha256_hex(json.dumps({key: manifest.get(key) for key in sorted(provenance_keys)})
+                                ) if provenance_keys else None
+        kind = "major" if previous is not None and previous.get("schema_fingerprint") != fingerprint else "minor"
+        if previous is not None and kind == "minor" and previous.get("content_sha256") == content:
+            if previous.get("provenance_sha256") == provenance and version is None:
                 shutil.rmtree(staging)
                 return None, f"no change since {latest}: no new version written"
-        kind = "major" if previous is not None and previous.get("schema_fingerprint") != fingerprint else "minor"
+            kind = "patch"
         new_version = version or bump(latest, kind)
         if latest is not None and parse_version(new_version) <= parse_version(latest):
             shutil.rmtree(staging)
@@ -315,6 +322,7 @@ class Store:
             "rows": sum(f["rows"] for f in files),
             "files": files,
             "content_sha256": content,
+            **({"provenance_sha256": provenance} if provenance else {}),
         }
         write_json(staging / MANIFEST, manifest)
         os.rename(staging, self.root / new_version)

@@ -52,7 +52,9 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Article store folder.")
-@click.option("--version", "version", help="Release version to write (default: next minor; next major on a schema change).")
+@click.option("--version", "version", help="Release version to write (default: next minor; next major on a schema "
+                                           "change; next patch when the records are the same but were made otherwise: "
+                                           "other sidecar entries or another normalizer).")
 @click.option("--glob", "pattern", default="*.txt", show_default=True, help="Which files under SOURCE are dumps.")
 @click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Reject dumps larger than this many megabytes (10^6 bytes).")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataset import reuse
+from dataset import pipeline, reuse
 from dataset.pipeline import normalize_folder
 from dataset.dedup import NearDuplicateIndex
 from dataset.reuse import NEAR_DUPLICATE_KEYS, normalizer_fingerprint
@@ -285,6 +285,52 @@ def test_a_release_of_another_normalizer_is_not_reused(corpus, tmp_path):
     run = normalize_folder(corpus, store)
     assert run.reused == 0 and run.reuse_note == "v1.0.0 was made by another normalizer (other code or library versions)"
     assert_same_as_fresh(run, corpus, tmp_path / "fresh")
+
+
+def _say_what_the_page_says(corpus: Path, release) -> None:
+    """A sidecar entry for a seed page that gives it the outlet it has anyway: its record stays the same."""
+    name = f"seeds/{PAGES[3].name}"
+    outlet = {r["source_file"]: r["outlet"] for r in release.read(columns=["source_file", "outlet"]).to_pylist()}[name]
+    assert outlet
+    with (corpus / "metadata.jsonl").open("a") as handle:
+        handle.write(json.dumps({"source_file": name, "outlet": outlet}) + "\n")
+
+
+def _upgrade(monkeypatch, name: str) -> None:
+    """This run's code is other than the code that wrote the release: its `name` fingerprint differs."""
+    for module in (pipeline, reuse):
+        monkeypatch.setattr(module, name, lambda: "sha256:upgraded")
+
+
+MADE_OTHERWISE = {  # how: (change, inputs normalized afresh, texts signed afresh), "all" meaning every article
+    "normalizer": (lambda corpus, release, monkeypatch: _upgrade(monkeypatch, "normalizer_fingerprint"), "all", "all"),
+    "signer": (lambda corpus, release, monkeypatch: _upgrade(monkeypatch, "signer_fingerprint"), 0, "all"),
+    "sidecar": (lambda corpus, release, monkeypatch: _say_what_the_page_says(corpus, release), 1, 1),
+}
+
+
+@pytest.mark.parametrize("how", list(MADE_OTHERWISE))
+def test_the_same_records_made_otherwise_are_a_patch_release_that_the_next_run_reuses(corpus, tmp_path, signed,
+                                                                                      monkeypatch, how):
+    """Were they "no change", the latest release would go on saying they were made the old way, and no later
+    run could reuse them: a normalizer upgrade that changes no record would cost a full run every time."""
+    change, afresh, signed_afresh = MADE_OTHERWISE[how]
+    store = tmp_path / "store"
+    first = normalize_folder(corpus, store)
+    articles = first.stats.articles
+    change(corpus, first.release, monkeypatch)
+    signed.clear()
+
+    second = normalize_folder(corpus, store)
+    assert second.reused == articles - (articles if afresh == "all" else afresh)
+    assert sum(signed) == (articles if signed_afresh == "all" else signed_afresh)
+    assert second.release.version == "v1.0.1" and second.release.manifest["bump"] == "patch"
+    assert [f.read_bytes() for f in second.release.files] == [f.read_bytes() for f in first.release.files]
+    signed.clear()
+
+    third = normalize_folder(corpus, store)
+    assert third.message == "no change since v1.0.1: no new version written"
+    assert third.reused == articles and sum(signed) == 0
 
 
 def test_a_release_that_fails_its_checksums_is_not_reused(corpus, tmp_path):

@@ -87,6 +87,23 @@ def test_schema_change_bumps_major(tmp_path):
     assert store.release("v2.0.0").manifest["bump"] == "major"
 
 
+def test_the_same_files_made_otherwise_bump_patch(tmp_path):
+    """`provenance_keys`: manifest entries that say how the content was made; a change to them alone is a patch."""
+    store = Store(tmp_path / "s")
+    schema = pa.schema([("id", pa.string())])
+    messages = []
+    for made_by in ("one", "two", "two", "three"):
+        with store.lock():
+            staging = store.staging()
+            files = write_parquet([pa.table({"id": ["a"]}, schema=schema)], schema, staging, "rows")
+            messages.append(store.publish(staging, schema, files, {"kind": "test", "made_by": made_by},
+                                          provenance_keys=("made_by",))[1])
+    assert messages == ["wrote v1.0.0 (1 rows)", "wrote v1.0.1 (1 rows)", "no change since v1.0.1: no new version written",
+                        "wrote v1.0.2 (1 rows)"]
+    assert [store.release(v).manifest["bump"] for v in store.versions()] == ["initial", "patch", "patch"]
+    assert store.release("v1.0.2").manifest["made_by"] == "three"
+
+
 def test_version_override_and_no_overwrite(seeds_copy, tmp_path):
     store = tmp_path / "store"
     assert normalize_folder(seeds_copy, store, version="v3.2.1").release.version == "v3.2.1"
