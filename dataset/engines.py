@@ -71,7 +71,7 @@ from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import COLUMNS_BEFORE_DEDUP, Unchanged, record_batch
-from .reuse import ParentRecords, reusable
+from .reuse import ParentRecords, reusable, reuse_outcome
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def _define_steps() -> dict[str, type]:
 
             store, version = self.parent
             records, note = ParentRecords.of(Store(store), version, rows=False)
-            logger.info(f"records {'reused ' + note if records else 'not reused: ' + note}")
+            logger.info(reuse_outcome(records is not None, note))
             return records.take if records else None
 
         @staticmethod
@@ -518,7 +518,7 @@ def normalize_folder_datatrove(source: Path | str, out: Path | str, version: str
         multiprocess.set_forkserver_preload(WORKER_PRELOAD)
         shutil.rmtree(work, ignore_errors=True)
         parent, note = reusable(Store(out)) if reuse else (None, "not asked for")  # checked whole, once, here
-        log.info("records %s", f"reused {note}" if parent else f"not reused: {note}")
+        log.info(reuse_outcome(parent is not None, note))
         pipeline = build_pipeline(source, work, pattern, max_bytes, reuse_from=out if parent else None)
         executor = LocalPipelineExecutor(pipeline, tasks=tasks,
                                          workers=min(workers, tasks), logging_dir=str(work / LOGS),

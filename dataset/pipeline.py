@@ -27,7 +27,7 @@ from .dedup import NearDuplicateIndex
 from .normalize import NormalizeResult, NormalizeStats, normalize_stream, rarer_collections
 from .reading import DEFAULT_MAX_BYTES, RawDocument, RejectedInput, UrlClaims, discover, load_sidecars
 from .records import ARTICLE_SCHEMA, COLUMNS_BEFORE_DEDUP, Article, StoredRecord, record_batch
-from .reuse import NEAR_DUPLICATE_KEYS, ParentRecords, normalizer_fingerprint, signer_fingerprint
+from .reuse import NEAR_DUPLICATE_KEYS, ParentRecords, normalizer_fingerprint, reuse_outcome, signer_fingerprint
 from .store import INPUTS, Release, Store, side_file, write_jsonl, write_parquet
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def normalize_folder(
         nonlocal parent, note
         if reuse:  # under the store's lock: the latest release cannot change while it is read
             parent, note = ParentRecords.of(store)
-            log.info("records %s", f"reused {note}" if parent else f"not reused: {note}")
+            log.info(reuse_outcome(parent is not None, note))
         earlier = parent.take if parent is not None else None
         for item, result in normalize_stream(discover(source, pattern, sidecar), document_of, max_bytes,
                                              earlier=earlier):

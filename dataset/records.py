@@ -197,7 +197,6 @@ class Unchanged:
     itself, once, instead of every task reading the rows of its share from all over it."""
 
     version: str
-    source_file: str
     raw_sha256: str
 
 

@@ -79,6 +79,11 @@ def signer_fingerprint() -> str:
     return _fingerprint(SIGNER_MODULES, SIGNER_LIBRARIES)
 
 
+def reuse_outcome(found: bool, note: str) -> str:
+    """The log line of a run that looked for a release to reuse: where its records come from, or why none do."""
+    return f"records reused {note}" if found else f"records not reused: {note}"
+
+
 def reusable(store: Store, version: str | None = None, rows: bool = True) -> tuple[Release | None, str]:
     """Release `version` (default: the latest) if its records can be reused, or None and why not.
 
@@ -156,7 +161,7 @@ class ParentRecords:
         found = self._unchanged(name, raw_sha256, document.sidecar.digest())
         if found is None:
             return None
-        record = found[1] or Unchanged(self.version, name, raw_sha256)
+        record = found[1] or Unchanged(self.version, raw_sha256)
         return NormalizeResult(record, list(self._warnings.get(name, ())), reused=True)
 
     def _unchanged(self, name: str, raw_sha256: str, sidecar_digest: str) -> tuple[dict, StoredRecord | None] | None:

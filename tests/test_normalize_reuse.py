@@ -96,10 +96,24 @@ def grow(corpus: Path, held: Path, later: list[Path]) -> int:
     return len(later) + 2
 
 
+def needs_datatrove() -> None:
+    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+
+
+def run_datatrove_tasks(corpus: Path, work: Path, store: Path) -> None:
+    """The pipeline's tasks only (2, in this process), unchanged inputs left in `store`'s latest release; no publish."""
+    from datatrove.executor import LocalPipelineExecutor
+
+    from dataset.engines import build_pipeline
+
+    LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
+                          logging_dir=str(work / "logs")).run()
+
+
 def normalize_with(engine: str, source: Path, out: Path, **options):
     if engine == "local":
         return normalize_folder(source, out, **options)
-    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    needs_datatrove()
     from dataset.engines import normalize_folder_datatrove
 
     return normalize_folder_datatrove(source, out, tasks=3, workers=1, **options)  # workers=1: in this process
@@ -157,16 +171,13 @@ def test_either_engine_reuses_either_engines_release(corpus, tmp_path, signed, f
 
 
 def test_the_datatrove_publisher_refuses_a_parent_altered_after_the_tasks_ran(corpus, tmp_path):
-    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
-    from datatrove.executor import LocalPipelineExecutor
-
-    from dataset.engines import EngineError, build_pipeline, publish_shards
+    needs_datatrove()
+    from dataset.engines import EngineError, publish_shards
 
     store, work = tmp_path / "store", tmp_path / "work"
     first = normalize_folder(corpus, store)
     (corpus / "late.txt").write_text(PAGES[1].read_text())
-    LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
-                          logging_dir=str(work / "logs")).run()
+    run_datatrove_tasks(corpus, work, store)
     with first.release.files[0].open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(EngineError, match=f"the tasks left {first.stats.articles} record\\(s\\) in v1.0.0, which cannot "
@@ -188,11 +199,7 @@ def test_the_datatrove_engine_reads_every_input_when_the_latest_release_fails_it
 
 def test_a_datatrove_task_trusts_the_parents_list_of_inputs_only_when_it_passes_its_checksum(corpus, tmp_path):
     """A task reads the parent's inputs.jsonl, and only that (the publisher checks the whole release)."""
-    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
-    from datatrove.executor import LocalPipelineExecutor
-
-    from dataset.engines import build_pipeline
-
+    needs_datatrove()
     store = tmp_path / "store"
     first = normalize_folder(corpus, store)
     listed = first.release.path / "inputs.jsonl"
@@ -201,8 +208,7 @@ def test_a_datatrove_task_trusts_the_parents_list_of_inputs_only_when_it_passes_
     listed.write_text("".join(lines))
 
     def reused_by_tasks(work: Path) -> int:
-        LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
-                              logging_dir=str(work / "logs")).run()
+        run_datatrove_tasks(corpus, work, store)
         return sum("reused" in json.loads(line) for path in (work / "ledger").glob("*.jsonl") for line in path.open())
 
     assert reused_by_tasks(tmp_path / "altered") == 0
@@ -212,15 +218,12 @@ def test_a_datatrove_task_trusts_the_parents_list_of_inputs_only_when_it_passes_
 
 def test_the_datatrove_publisher_refuses_records_left_in_two_releases(corpus, tmp_path):
     """Tasks that started on either side of a new release would name two parents: the run is stale."""
-    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
-    from datatrove.executor import LocalPipelineExecutor
-
-    from dataset.engines import EngineError, build_pipeline, publish_shards
+    needs_datatrove()
+    from dataset.engines import EngineError, publish_shards
 
     store, work = tmp_path / "store", tmp_path / "work"
     normalize_folder(corpus, store)
-    LocalPipelineExecutor(build_pipeline(corpus, work, reuse_from=store), tasks=2, workers=1,
-                          logging_dir=str(work / "logs")).run()
+    run_datatrove_tasks(corpus, work, store)
     ledger = work / "ledger" / "00001.jsonl"
     ledger.write_text(ledger.read_text().replace('"reused": "v1.0.0"', '"reused": "v1.1.0"'))
     with pytest.raises(EngineError, match="the tasks reused records of 2 releases \\(v1.0.0, v1.1.0\\)"):
@@ -387,7 +390,7 @@ def test_cli_reports_reuse_and_no_reuse_turns_it_off(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "wrote v1.2.0 (68 rows); 68 articles, 67 reused from v1.1.0, 2 rejected"
 
-    pytest.importorskip("datatrove", reason="the datatrove extra is part of the test extra: pip install -e '.[test]'")
+    needs_datatrove()
     datatrove = ["--engine", "datatrove", "--tasks", "2", "--workers", "1"]
     result = runner.invoke(cli, ["normalize", str(corpus), "--out", store, "--no-reuse", "--json", *datatrove])
     assert result.exit_code == 0, result.output
