@@ -5,9 +5,9 @@ It is imported only when this engine runs; without it, `EngineUnavailable` says 
 
 A run has two parts:
 
-1. The pipeline (`build_pipeline(source, work_dir)`), run by any datatrove executor as N tasks. Task `rank`
-   takes the paths `discover()` lists at positions rank, rank + N, rank + 2N, ... (it reads or `stat`s
-   no other file) and calls the very `normalize_document` the local engine calls on each. It writes
+1. The pipeline (`build_pipeline(source, work_dir)`, which lists the input once, into
+   `work_dir/listing.jsonl`), run by any datatrove executor as N tasks. Task `rank` takes the `rank`th
+   of N consecutive runs of that listing (it reads or `stat`s no other file) and calls the very `normalize_document` the local engine calls on each. It writes
    into `work_dir`:
    - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order,
      each with its near-duplicate band keys (the MinHash signing is done here, in parallel); NNNNN is
@@ -22,7 +22,9 @@ A run has two parts:
    feeds their band keys to warta's `NearDuplicateIndex` in that order, which joins the clusters (a second readable
    file the sidecar gives an earlier one's URL is left out here, as the local engine does), and writes the
    release through `dataset.pipeline.write_release`, the code the local engine uses. The release is
-   the local engine's, byte for byte (same rows, same order, same files, same manifest).
+   the local engine's, byte for byte (same rows, same order, same files, same manifest). Each task's
+   ledger and shard are in listing order, so all of them are read in step with the listing, a release
+   batch at a time: the publish step's memory grows with the corpus only as the local engine's does.
 
 `normalize_folder_datatrove` does both on this machine with datatrove's `LocalPipelineExecutor`. To run
 part 1 on a cluster instead, put the input, `work_dir` and the output store on a filesystem every node
@@ -59,7 +61,7 @@ import shutil
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -69,7 +71,8 @@ import pyarrow.parquet as pq
 from .dedup import PENDING, NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
-from .reading import DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, UrlClaims, discover, load_sidecars
+from .reading import (DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, Sidecar, UrlClaims, discover, list_paths,
+                      load_sidecars)
 from .records import COLUMNS_BEFORE_DEDUP, Unchanged, record_batch
 from .reuse import ParentRecords, reusable, reuse_outcome
 from .store import Store
@@ -78,7 +81,7 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT = "the datatrove engine needs the optional extra: pip install -e '.[datatrove]' in the warta checkout"
 WORK_DIR = ".datatrove"  # default work folder, inside the store (ignored by the store: not a version)
-SHARDS, LEDGER, LOGS = "shards", "ledger", "logs"
+SHARDS, LEDGER, LOGS, LISTING = "shards", "ledger", "logs", "listing.jsonl"
 SHARD_NAME = "${rank}.parquet"  # datatrove fills ${rank} with the zero-padded rank: 00000.parquet, ...
 # a shard row: the article, and its near-duplicate band keys (NearDuplicateIndex.band_keys), signed by the task
 PARENT = -1  # the rank publish_shards gives records the tasks left in the parent release
@@ -123,20 +126,22 @@ def _define_steps() -> dict[str, type]:
     from datatrove.pipeline.base import PipelineStep
 
     class DumpReader(PipelineStep):
-        """Yield this task's share of `discover(source, pattern)`: the listing's path i goes to task i % world_size."""
+        """Yield this task's share of the listing `build_pipeline` took, through `discover`."""
 
         name = "warta dumps"
         type = "📖 - READER"
 
-        def __init__(self, source: str, pattern: str = "*.txt"):
+        def __init__(self, source: str, listing: str, pattern: str = "*.txt"):
             super().__init__()
             self.source = str(source)
+            self.listing = str(listing)
             self.pattern = pattern
 
         def run(self, data=None, rank: int = 0, world_size: int = 1):
             if data:
                 yield from data
-            for item in discover(Path(self.source), self.pattern, share=(rank, world_size)):
+            paths = task_share(Path(self.listing), rank, world_size)
+            for item in discover(Path(self.source), self.pattern, paths=paths):
                 self.stat_update("inputs")
                 if isinstance(item, tuple):  # rejected while listing (a link out of the input folder)
                     name, error = item
@@ -245,12 +250,42 @@ def _row_of(writer, document) -> dict:
     return document.metadata["row"]
 
 
+def write_listing(source: Path | str, work_dir: Path | str, pattern: str = "*.txt") -> Path:
+    """Walk `source` once and write what `discover` would list to `work_dir/listing.jsonl`, for every task
+    to take its share of (each walking the tree cost O(tasks x files): 1.5 s a task at 200,000 files)."""
+    path = Path(work_dir) / LISTING
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial_path = path.with_name(f".{LISTING}.partial")
+    with partial_path.open("w", encoding="ascii") as handle:  # a name that is not UTF-8 survives as \udcXX
+        handle.writelines(json.dumps(item) + "\n" for item in list_paths(Path(source), pattern))
+    partial_path.replace(path)
+    return path
+
+
+def task_share(listing: Path, rank: int, tasks: int) -> Iterator[tuple[str, bool]]:
+    """Task `rank`'s share of a listing: the `rank`th of `tasks` consecutive runs of nearly equal length.
+
+    Consecutive runs, not every tasks-th path, so that the publish step, which merges the tasks' outputs
+    in listing order, reads one or two shards at a time instead of all of them at once."""
+    if not 0 <= rank < tasks:
+        raise ValueError(f"task {rank} of {tasks}: the rank must be at least 0 and below the number of tasks")
+    if not listing.is_file():
+        raise EngineError(f"{listing}: no listing of the input; build the pipeline with build_pipeline()")
+    with listing.open("rb") as handle:
+        count = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    with listing.open("rb") as handle:
+        for line in islice(handle, rank * count // tasks, (rank + 1) * count // tasks):
+            relative, maybe_link = json.loads(line)
+            yield relative, maybe_link
+
+
 def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.txt",
                    max_bytes: int = DEFAULT_MAX_BYTES, reuse_from: Path | str | None = None) -> list:
     """The datatrove pipeline: read this task's dumps -> normalize_document -> Parquet shard per task.
 
     Give it to any executor (LocalPipelineExecutor, SlurmPipelineExecutor, RayPipelineExecutor); then
-    `publish_shards(source, work_dir, out)` turns its output into a release. With `reuse_from` (a store,
+    `publish_shards(source, work_dir, out)` turns its output into a release. The input is listed here,
+    once (`write_listing`): a file added later is not read by the tasks, and publishing then refuses. With `reuse_from` (a store,
     normally `out`), an input that store's latest release (now, not when a task starts) read unchanged is
     not normalized again: the task's ledger names the release, and the publisher takes the record from it.
     """
@@ -259,9 +294,10 @@ def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.t
 
     steps = _define_steps()
     work = Path(work_dir)
+    listing = write_listing(source, work, pattern)
     latest = Store(reuse_from).latest() if reuse_from is not None else None
     return [
-        steps["DumpReader"](str(source), pattern),
+        steps["DumpReader"](str(source), str(listing), pattern),
         steps["NormalizeStep"](str(work), max_bytes, (str(reuse_from), latest) if latest else None),
         ParquetWriter(str(work / SHARDS), output_filename=SHARD_NAME, compression="zstd", adapter=_row_of,
                       schema=SHARD_SCHEMA, batch_size=BATCH_ROWS, max_file_size=-1),
@@ -270,37 +306,116 @@ def build_pipeline(source: Path | str, work_dir: Path | str, pattern: str = "*.t
 
 # ---- part 2: merge the task outputs and publish ------------------------------------------------------------
 
-def _ledger(work: Path) -> list[dict]:
-    """Every task's ledger entries, task by task, each with the `rank` of the task (and shard) it came from."""
-    entries = []
-    for path in sorted((work / LEDGER).glob("*.jsonl")):
-        with path.open(encoding="utf-8") as handle:
-            entries.extend({**json.loads(line), "rank": int(path.stem)} for line in handle if line.strip())
-    return entries
+LEDGER_BLOCK = 1 << 13  # bytes of a ledger read at a time
+
+
+def _ledger_entries(path: Path, block: int = LEDGER_BLOCK) -> Iterator[dict]:
+    """One task's ledger entries, read `block` bytes at a time with the file closed in between: a publish
+    of thousands of tasks holds neither a file open nor more than a block of each ledger."""
+    offset = 0
+    while True:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            lines = handle.readlines(block)
+            offset = handle.tell()
+        if not lines:
+            return
+        for line in lines:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as error:
+                    raise EngineError(f"{path}: a line that is not JSON ({error}): its task did not finish; "
+                                      "re-run the pipeline") from None
+
+
+class _StaleRun(Exception):
+    """The ledgers do not list exactly the current inputs, each task's in listing order (`_stale` says how)."""
+
+
+class _Ledgers:
+    """The tasks' ledger entries, each with the `rank` of its task (and shard), in listing order, read as needed.
+
+    Each task lists its inputs in listing order, so the listing's next input is always the next entry
+    of one ledger: the merge holds one entry a task, not every entry (at 200,000 inputs the parsed
+    ledgers took about 160 MB of the publish step's peak)."""
+
+    def __init__(self, work: Path):
+        self._entries = {int(path.stem): _ledger_entries(path) for path in sorted((work / LEDGER).glob("*.jsonl"))}
+        self._next: dict[str, dict] = {}
+        for rank in self._entries:
+            self._advance(rank)
+
+    def _advance(self, rank: int) -> None:
+        entry = next(self._entries[rank], None)
+        if entry is not None:
+            if entry["source_file"] in self._next:
+                raise _StaleRun
+            self._next[entry["source_file"]] = {**entry, "rank": rank}
+
+    def take(self, name: str) -> dict:
+        """The entry of input `name`, which the listing names next."""
+        entry = self._next.pop(name, None)
+        if entry is None:
+            raise _StaleRun
+        self._advance(entry["rank"])
+        return entry
+
+    def finished(self) -> bool:
+        return not self._next
+
+
+def _listed(source: Path, pattern: str, sidecar: Sidecar) -> Iterator[str]:
+    """The names `discover` lists, in its order (which sorts a name that is not UTF-8 by its bytes, not by the
+    printable name it is listed as)."""
+    for item in discover(source, pattern, sidecar):
+        yield item[0] if isinstance(item, tuple) else item.source_file
+
+
+def _stale(source: Path, work: Path, pattern: str) -> EngineError:
+    """How the ledgers and the current listing of `source` differ (read again in full: this is the error path)."""
+    listed = list(_listed(source, pattern, load_sidecars(source)))
+    done = [entry["source_file"] for path in sorted((work / LEDGER).glob("*.jsonl")) for entry in _ledger_entries(path)]
+    missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))
+    repeated = len(done) - len(set(done))
+    if not (missing or extra or repeated):
+        return EngineError(f"{work}: a task's ledger is not in the listing's order; re-run the pipeline")
+    return EngineError(
+        f"{work}: the datatrove run does not match {source}: {len(missing)} input(s) without a result"
+        f"{' (first: ' + missing[0] + ')' if missing else ''}, {len(extra)} result(s) for no current input"
+        f"{' (first: ' + extra[0] + ')' if extra else ''}, {repeated} repeated; "
+        "wait for every task to finish, or re-run the pipeline on the current input")
 
 
 class _Shard:
     """One task's shard, its rows handed out in order, a few at a time, read `batch_rows` at a time.
 
-    A release batch of BATCH_ROWS takes about BATCH_ROWS / tasks rows from each shard, so reading that
-    many at a time keeps one release batch's worth decoded in all (16 shards of 20,000 articles: a
-    peak of 384 MB against 487 with BATCH_ROWS from each)."""
+    Opened when its first row is taken and closed after its last: each task's rows are a consecutive run
+    of the listing, so a publish holds one or two shards open at a time, whatever the number of tasks
+    (when each task took every N-th input, all N were open at once: 256 tasks of 20,000 articles
+    peaked at 490 MB against 349 for 16)."""
 
     def __init__(self, path: Path, batch_rows: int = BATCH_ROWS):
         self.path = path
-        self._batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_rows)
+        self._batch_rows = batch_rows
+        self._batches: Iterator[pa.RecordBatch] | None = None
         self._batch: pa.RecordBatch | None = None
         self._offset = 0
+        self._done = False
 
     def _current(self) -> pa.RecordBatch | None:
-        while self._batch is None or self._offset == self._batch.num_rows:
+        while not self._done and (self._batch is None or self._offset == self._batch.num_rows):
+            if self._batches is None:
+                self._batches = pq.ParquetFile(self.path, pre_buffer=False).iter_batches(batch_size=self._batch_rows)
             self._batch, self._offset = next(self._batches, None), 0
             if self._batch is None:
-                return None
+                self._batches, self._done = None, True  # the reader, and with it the file, is let go
         return self._batch
 
-    def take(self, count: int) -> list[pa.RecordBatch]:
+    def take(self, entries: list[dict]) -> list[pa.RecordBatch]:
+        """The rows of these ledger entries: the shard's next len(entries) rows."""
         parts = []
+        count = len(entries)
         while count:
             batch = self._current()
             if batch is None:
@@ -310,6 +425,7 @@ class _Shard:
             parts.append(part)
             self._offset += part.num_rows
             count -= part.num_rows
+        self._current()  # past its last row, the shard is closed now, not at the end of the publish
         return parts
 
     def finished(self) -> bool:
@@ -320,22 +436,21 @@ class _ParentRows:
     """The records the tasks left in the parent release (ledger entries that say `reused`), handed out
     in order like a shard's rows, with their band keys: the keys the release kept, or signed here."""
 
-    def __init__(self, store: Store, version: str, count: int, entries: Iterator[dict]):
+    def __init__(self, store: Store, version: str):
         records, note = ParentRecords.of(store, version)
         if records is None:
-            raise EngineError(f"the tasks left {count} record(s) in {version}, which cannot be read now: "
-                              f"{note}; re-run the pipeline")
-        self.path = store.root / version
+            raise EngineError(f"the tasks left records in {version}, which cannot be read now: {note}; re-run the pipeline")
+        self.version = version
         self._records = records
-        self._entries = entries  # the ledger entries that say `reused`, in release order
         self._signer = NearDuplicateIndex()
 
-    def take(self, count: int) -> list[pa.RecordBatch]:
+    def take(self, entries: list[dict]) -> list[pa.RecordBatch]:
+        """The parent's records of these ledger entries, which come in listing order."""
         records = []
-        for entry in islice(self._entries, count):
+        for entry in entries:
             record = self._records.record(entry["source_file"], entry["sha256"], entry["sidecar_sha256"])
             if record is None:
-                raise EngineError(f"{entry['source_file']}: {self._records.version} holds no record of these bytes and "
+                raise EngineError(f"{entry['source_file']}: {self.version} holds no record of these bytes and "
                                   "sidecar entry; the work folder is stale: re-run the pipeline")
             records.append(record)
         if all(record.band_keys is not None for record in records):
@@ -347,33 +462,37 @@ class _ParentRows:
         batch = record_batch(records, COLUMNS_BEFORE_DEDUP)
         return [pa.RecordBatch.from_arrays([*batch.columns, band_keys], schema=SHARD_SCHEMA)]
 
-    def finished(self) -> bool:
-        return next(self._entries, None) is None
+
+# an input's outcome, in listing order: (source_file, rank of the task or PARENT, kept in the release, ledger entry)
+Outcome = tuple[str, int, bool, dict]
 
 
-def _interleave(window: list[tuple[str, int]], shards: dict[int, _Shard | _ParentRows]) -> pa.Table:
-    """The rows of `window` ((source_file, rank) in release order): each task's next rows, put in that order."""
-    ranks = np.fromiter((rank for _, rank in window), dtype=np.int64, count=len(window))
+def _interleave(window: list[Outcome], shards: dict[int, _Shard | _ParentRows]) -> pa.Table:
+    """The rows of `window`, in its order: each task's next rows (or the parent's records), put in that order."""
+    by_rank: dict[int, list[dict]] = {}
+    for _, rank, _, entry in window:
+        by_rank.setdefault(rank, []).append(entry)
     parts = []
-    for rank in np.unique(ranks).tolist():  # ascending: the concatenated rows are grouped by rank, in order
+    for rank in sorted(by_rank):  # ascending: the concatenated rows are grouped by rank, in order
         if rank not in shards:
             raise EngineError(f"task {rank} has articles in its ledger but no shard; re-run the pipeline")
-        parts.extend(shards[rank].take(int(np.count_nonzero(ranks == rank))))
+        parts.extend(shards[rank].take(by_rank[rank]))
+    ranks = np.fromiter((rank for _, rank, _, _ in window), dtype=np.int64, count=len(window))
     grouped = pa.Table.from_batches(parts)
     positions = np.empty(len(window), dtype=np.int64)
     positions[np.argsort(ranks, kind="stable")] = np.arange(len(window))
     table = grouped.take(pa.array(positions))
-    if table.column("source_file").to_pylist() != [name for name, _ in window]:
+    if table.column("source_file").to_pylist() != [name for name, _, _, _ in window]:
         raise EngineError("shard rows and ledgers are out of step; the work folder is stale: re-run the pipeline")
     return table
 
 
-def _windows(accepted: list[tuple[str, int, bool]], size: int) -> Iterator[list[tuple[str, int, bool]]]:
-    """Consecutive runs of `accepted` holding `size` kept articles each (and the left-out ones among them),
+def _windows(outcomes: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
+    """Consecutive runs of `outcomes` holding `size` kept articles each (and the left-out ones among them),
     so the release's batches, and so its row groups, are the default engine's."""
-    window: list[tuple[str, int, bool]] = []
+    window: list[Outcome] = []
     kept = 0
-    for item in accepted:
+    for item in outcomes:
         window.append(item)
         kept += item[2]
         if kept == size:
@@ -390,6 +509,8 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     `run`, if given, is called first, under the store lock (this is how `normalize_folder_datatrove`
     runs the pipeline). Raises EngineError when the ledger does not account for exactly the inputs
     `discover(source)` lists now (a task has not finished, or the input changed since the run).
+    The ledgers, the shards and the parent's records are read in step with the listing, a release
+    batch at a time: memory does not grow with the corpus beyond what the default engine keeps.
     """
     source, work, store = Path(source), Path(work_dir), Store(out)
     stats = NormalizeStats()
@@ -397,44 +518,33 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     warnings: list[dict] = []
     inputs = InputList()
     index = NearDuplicateIndex()
-    accepted: list[tuple[str, int, bool]] = []  # (source_file, rank, kept) of each task's article, in release order
-    parents: set[str] = set()  # the releases the tasks left records in (one, or the run is stale)
+    shards: dict[int, _Shard | _ParentRows] = {}
     reused = 0
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def outcomes(sidecar: Sidecar) -> Iterator[Outcome]:
+        """Each input's outcome, in listing order, counted and checked as it goes."""
         nonlocal reused
-        if run is not None:
-            run()
-        sidecar = load_sidecars(source)
-        warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
-        listed = [item[0] if isinstance(item, tuple) else item.source_file for item in discover(source, pattern, sidecar)]
-        # in discover's order, which sorts a name that is not UTF-8 by its bytes, not by the printable name it is listed as
-        position = {name: number for number, name in enumerate(listed)}
-        entries = sorted(_ledger(work), key=lambda e: (position.get(e["source_file"], len(position)), e["source_file"]))
-        done = [e["source_file"] for e in entries]
-        if done != listed:
-            missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))
-            raise EngineError(
-                f"{work}: the datatrove run does not match {source}: {len(missing)} input(s) without a result"
-                f"{' (first: ' + missing[0] + ')' if missing else ''}, {len(extra)} result(s) for no current input"
-                f"{' (first: ' + extra[0] + ')' if extra else ''}, {len(done) - len(set(done))} repeated; "
-                "wait for every task to finish, or re-run the pipeline on the current input")
-        claims = UrlClaims(sidecar)
-        for entry in entries:
+        ledgers, claims = _Ledgers(work), UrlClaims(sidecar)
+        for name in _listed(source, pattern, sidecar):
+            entry = ledgers.take(name)
             stats.documents += 1
-            name = entry["source_file"]
             said = sidecar.entries.get(name, NO_SIDECAR)
             if "code" not in entry and entry["sidecar_sha256"] != said.digest():
                 raise EngineError(f"{name}: its sidecar entry changed after its task read it; re-run the pipeline")
             rank = entry["rank"]
             if "reused" in entry:
                 rank = PARENT
-                parents.add(entry["reused"])
+                if PARENT not in shards:
+                    shards[PARENT] = _ParentRows(store, entry["reused"])
+                elif entry["reused"] != shards[PARENT].version:
+                    versions = sorted({entry["reused"], shards[PARENT].version})
+                    raise EngineError(f"{work}: the tasks reused records of 2 releases ({', '.join(versions)}); "
+                                      "re-run the pipeline")
                 reused += 1
             duplicate = None if "code" in entry else claims.refuse(name, said.url)
             if duplicate is not None:  # its row is read (from its shard or the parent) and left out
                 entry = {**entry, "code": duplicate.code, "reason": duplicate.message}
-                accepted.append((name, rank, False))
+                yield name, rank, False, entry
             if "code" in entry:
                 rejected.append({"source_file": name, "code": entry["code"], "reason": entry["reason"]})
                 stats.rejected[entry["code"]] += 1
@@ -444,19 +554,20 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
                 warnings.append({"source_file": name, "warning": warning})
                 log.warning("%s: %s", name, warning)
             inputs.append((name, entry["sha256"], entry["bytes"], entry["sidecar_sha256"]))
-            accepted.append((name, rank, True))
-        paths = sorted((work / SHARDS).glob("*.parquet"))
-        share = max(1, -(-BATCH_ROWS // max(1, len(paths))))  # rows a release batch takes from each shard
-        shards: dict[int, _Shard | _ParentRows] = {int(path.stem): _Shard(path, share) for path in paths}
-        if len(parents) > 1:
-            raise EngineError(f"{work}: the tasks reused records of {len(parents)} releases ({', '.join(sorted(parents))}); "
-                              "re-run the pipeline")
-        if parents:
-            shards[PARENT] = _ParentRows(store, min(parents), reused, (e for e in entries if "reused" in e))
-        for window in _windows(accepted, BATCH_ROWS):
-            table = _interleave([(name, rank) for name, rank, _ in window], shards)
-            if not all(kept for _, _, kept in window):
-                table = table.filter(pa.array([kept for _, _, kept in window]))
+            yield name, rank, True, entry
+        if not ledgers.finished():
+            raise _StaleRun
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if run is not None:
+            run()
+        sidecar = load_sidecars(source)
+        warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
+        shards.update((int(path.stem), _Shard(path)) for path in sorted((work / SHARDS).glob("*.parquet")))
+        for window in _windows(outcomes(sidecar), BATCH_ROWS):
+            table = _interleave(window, shards)
+            if not all(kept for _, _, kept, _ in window):
+                table = table.filter(pa.array([kept for _, _, kept, _ in window]))
                 if not table.num_rows:
                     continue
             ids = table.column("id").to_pylist()
@@ -469,15 +580,19 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             stats.count_table(table)
             yield table.select(COLUMNS_BEFORE_DEDUP.names).combine_chunks().to_batches()[0]
         for shard in shards.values():
-            if not shard.finished():
+            if isinstance(shard, _Shard) and not shard.finished():
                 raise EngineError(f"{shard.path}: more rows than its task's ledger lists; the work folder is stale "
                                   "or incomplete: re-run the pipeline")
 
     try:
         release, message = write_release(store, batches(), index, stats, inputs, rejected, warnings, version)
+    except _StaleRun:
+        raise _stale(source, work, pattern) from None
     finally:
         inputs.close()
-    return NormalizeRun(release, message, stats, rejected, warnings, reused, f"from {min(parents)}" if parents else "")
+    parent = shards.get(PARENT)
+    return NormalizeRun(release, message, stats, rejected, warnings, reused,
+                        f"from {parent.version}" if isinstance(parent, _ParentRows) else "")
 
 
 def _publish_task(source: str, work_dir: str, out: str, version: str | None, pattern: str,

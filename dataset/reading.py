@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 SIDECAR_NAMES = ("metadata.csv", "metadata.jsonl")
 SIDECAR_COLUMNS = ("source_file", "url", "outlet", "published_at")
@@ -109,31 +109,24 @@ def _inside(root: Path, path: Path, real_root: str | None = None) -> bool:
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
-def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None, share: tuple[int, int] | None = None
-             ) -> Iterator[RawDocument | tuple[str, RejectedInput]]:
+def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
+             paths: Iterable[tuple[str, bool]] | None = None) -> Iterator[RawDocument | tuple[str, RejectedInput]]:
     """Dumps under `root` in path order; a link pointing out of the tree is rejected, not followed.
 
     Pass the `load_sidecars(root)` a caller already has, so the tree is not searched for them twice.
-    `share=(rank, tasks)` gives one task's share only: the listing's path i goes to task i % tasks, and
-    only that share is opened or `stat`ed (every task of a cluster run lists the whole tree; each
-    statting every file cost O(tasks x files) system calls). Two files the sidecar gives one URL are
-    both listed: which one keeps the URL is decided after reading (`UrlClaims`), so that an unreadable
-    first one does not cost the other its place."""
+    `paths`, a consecutive part of a listing `list_paths(root, pattern)` took earlier, lists only those
+    instead of walking the tree, and only they are opened or `stat`ed: a datatrove task's share (every
+    task walking the tree cost O(tasks x files)). Two files the sidecar gives one URL are both listed:
+    which one keeps the URL is decided after reading (`UrlClaims`), so that an unreadable first one
+    does not cost the other its place."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
     sidecar = sidecar if sidecar is not None else load_sidecars(root)
     real_root = os.path.realpath(root)
-    rank, tasks = share if share is not None else (0, 1)
-    if not 0 <= rank < tasks:
-        raise ValueError(f"share {share}: the rank must be at least 0 and below the number of tasks")
-    position = -1
-    for relative, path, maybe_link in _paths_in_order(root, pattern):
-        if any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES:
-            continue
-        position += 1
-        if position % tasks != rank:
-            continue
+    listing = _listed_paths(root, pattern) if paths is None else (
+        (relative, root / relative, maybe_link) for relative, maybe_link in paths)
+    for relative, path, maybe_link in listing:
         if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
             yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
@@ -150,6 +143,20 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
                 yield relative, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
             continue
         yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, NO_SIDECAR))
+
+
+def list_paths(root: Path, pattern: str = "*.txt") -> Iterator[tuple[str, bool]]:
+    """(relative posix path, maybe a link) of each path `discover` lists, in its order, without opening or
+    `stat`ing any: a listing taken once, whose parts `discover(paths=...)` takes up."""
+    for relative, _, maybe_link in _listed_paths(Path(root), pattern):
+        yield relative, maybe_link
+
+
+def _listed_paths(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
+    """`_paths_in_order` without hidden paths and sidecar files: what `discover` lists, one item each."""
+    for relative, path, maybe_link in _paths_in_order(root, pattern):
+        if not (any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES):
+            yield relative, path, maybe_link
 
 
 def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:

@@ -1172,6 +1172,9 @@ def describe(row: dict) -> list[str]:
 SCALING_STAGES = ("normalize", "export")
 
 
+DATATROVE_SCALING = f"normalize, datatrove engine ({DATATROVE_TASKS} tasks on {DATATROVE_WORKERS} workers)"
+
+
 def run_scaling(work: Path, sizes: list[int], seed: int, duplicate_rate: float, stages: list[str], options: dict) -> dict:
     """Normalize (and, if asked, export) at each size, each in a fresh process; peak-memory ratios largest/smallest."""
     rows: dict[str, list[dict]] = {name: [] for name in stages}
@@ -1182,6 +1185,10 @@ def run_scaling(work: Path, sizes: list[int], seed: int, duplicate_rate: float, 
         result = measure("normalize", "run", ctx)
         if "normalize" in rows:
             rows["normalize"].append({"articles": n, **result, **_rates(result)})
+            print(f"scaling: normalize --engine datatrove on {n:,} articles ...", flush=True)
+            result = measure("normalize", "followup0", ctx)  # its peak is the publish step's: it runs in this process
+            if not result.get("skipped"):
+                rows.setdefault(DATATROVE_SCALING, []).append({"articles": n, **result, **_rates(result)})
         if "export" in rows:
             print(f"scaling: export on {n:,} articles (preparing annotations, untimed) ...", flush=True)
             setup = measure("export", "setup", ctx)

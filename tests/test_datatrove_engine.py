@@ -107,8 +107,41 @@ def test_shard_names_are_deterministic(tmp_path):
         names.append(sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.suffix in (".parquet", ".jsonl")))
     # 5 seeds over 3 tasks: ranks 0, 1 and 2 each have articles
     assert names[0] == names[1] == [
-        "ledger/00000.jsonl", "ledger/00001.jsonl", "ledger/00002.jsonl",
+        "ledger/00000.jsonl", "ledger/00001.jsonl", "ledger/00002.jsonl", "listing.jsonl",
         "shards/00000.parquet", "shards/00001.parquet", "shards/00002.parquet"]
+
+
+@pytest.mark.parametrize("tasks", [1, 2, 3, 5, 40])
+def test_each_task_takes_a_consecutive_run_of_the_listing(tmp_path, tasks):
+    from dataset.reading import list_paths
+
+    names = [f"{folder}/{n:02d}.txt" for folder in ("a", "b", "c") for n in range(7)]
+    for name in names:
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / name).write_text("x", encoding="utf-8")
+    (tmp_path / "in" / "b" / "link.txt").symlink_to(tmp_path / "in" / "a" / "00.txt")
+    listing = engines.write_listing(tmp_path / "in", tmp_path / "work")
+    shares = [list(engines.task_share(listing, rank, tasks)) for rank in range(tasks)]
+    assert [item for share in shares for item in share] == list(list_paths(tmp_path / "in"))
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1  # of nearly equal length, not one task for all
+    with pytest.raises(ValueError, match="rank"):
+        list(engines.task_share(listing, tasks, tasks))
+
+
+def test_the_input_is_walked_once_whatever_the_number_of_tasks(tmp_path, monkeypatch):
+    """build_pipeline lists the input, the tasks take their shares of that listing, publish lists it again to
+    check it: two walks, where every task used to walk the whole tree."""
+    from dataset import reading
+
+    walks = []
+    real = reading._paths_in_order
+    monkeypatch.setattr(reading, "_paths_in_order", lambda root, pattern: walks.append(root) or real(root, pattern))
+    counts = []
+    for tasks in (1, 5):
+        walks.clear()
+        normalize_folder_datatrove(SEEDS, tmp_path / f"tasks{tasks}", tasks=tasks, workers=1)
+        counts.append(len(walks))
+    assert counts == [2, 2]
 
 
 def test_publishing_an_incomplete_run_is_refused(tmp_path):
@@ -118,6 +151,88 @@ def test_publishing_an_incomplete_run_is_refused(tmp_path):
     with pytest.raises(EngineError, match="2 input\\(s\\) without a result"):
         publish_shards(SEEDS, work, tmp_path / "second")
     assert not list((tmp_path / "second").glob("v*"))
+
+
+def _swap_first_two(lines: list[str]) -> list[str]:
+    return [lines[1], lines[0], *lines[2:]]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda lines: lines[1:], "1 input\\(s\\) without a result \\(first: "),
+    (lambda lines: [*lines, lines[0]], "0 input\\(s\\) without a result, 0 result\\(s\\) for no current input, 1 repeated"),
+    (lambda lines: [*lines, json.dumps({"source_file": "gone.txt", "code": "empty", "reason": "is empty"}) + "\n"],
+     "1 result\\(s\\) for no current input \\(first: gone.txt\\)"),
+    (_swap_first_two, "a task's ledger is not in the listing's order"),
+    (lambda lines: [*lines[:-1], lines[-1][:20]], "00000.jsonl: a line that is not JSON .*: its task did not finish"),
+])
+def test_a_ledger_that_does_not_match_the_listing_is_refused(tmp_path, change, message):
+    work = tmp_path / "work"
+    normalize_folder_datatrove(SEEDS, tmp_path / "first", tasks=2, workers=1, work_dir=work, keep_work=True)
+    ledger = work / "ledger" / "00000.jsonl"
+    ledger.write_text("".join(change(ledger.read_text(encoding="utf-8").splitlines(keepends=True))), encoding="utf-8")
+    with pytest.raises(EngineError, match=message):
+        publish_shards(SEEDS, work, tmp_path / "second")
+    assert not list((tmp_path / "second").glob("v*"))
+
+
+def test_the_publisher_reads_the_ledgers_in_step_with_the_listing(corpus, tmp_path, monkeypatch):
+    """The first release batch is written when little more than its own inputs' ledger entries have been
+    read, so the publish step's memory does not grow with the corpus; the rows are the same."""
+    work = tmp_path / "work"
+    first = normalize_folder_datatrove(corpus, tmp_path / "first", max_bytes=MAX_BYTES, tasks=TASKS, workers=1,
+                                       work_dir=work, keep_work=True)
+    read_ledger, write_release = engines._ledger_entries, engines.write_release
+    read, at_batches = [], []
+
+    def counted(path, block=engines.LEDGER_BLOCK):
+        for entry in read_ledger(path, 200):  # a few entries a block
+            read.append(entry["source_file"])
+            yield entry
+
+    def watched(store, batches, *rest):
+        def each():
+            for batch in batches:
+                at_batches.append((batch.num_rows, len(read)))
+                yield batch
+        return write_release(store, each(), *rest)
+
+    monkeypatch.setattr(engines, "_ledger_entries", counted)
+    monkeypatch.setattr(engines, "write_release", watched)
+    monkeypatch.setattr(engines, "BATCH_ROWS", 10)
+    second = publish_shards(corpus, work, tmp_path / "second")
+    assert second.release.read().to_pylist() == first.release.read().to_pylist()
+    assert len(read) == len(set(read)) == second.stats.documents  # each entry read once
+    assert [rows for rows, _ in at_batches[:-1]] == [10] * (len(at_batches) - 1)
+    assert at_batches[0][1] <= 10 + TASKS + 2  # its 10 rows, one entry ahead in each ledger, a left-out input or two
+
+
+def test_the_publisher_holds_one_or_two_shards_open_whatever_the_number_of_tasks(corpus, tmp_path, monkeypatch):
+    """Each task takes a consecutive run of the listing, so merging in listing order goes shard after shard."""
+    work = tmp_path / "work"
+    first = normalize_folder_datatrove(corpus, tmp_path / "first", max_bytes=MAX_BYTES, tasks=12, workers=1,
+                                       work_dir=work, keep_work=True)
+    open_now, most = set(), []
+
+    class Tracked(engines._Shard):
+        def _current(self):
+            batch = super()._current()
+            (open_now.add if self._batches is not None else open_now.discard)(self.path.name)
+            most.append(len(open_now))
+            return batch
+
+    monkeypatch.setattr(engines, "_Shard", Tracked)
+    second = publish_shards(corpus, work, tmp_path / "second")
+    assert_same_release(first, second)
+    assert len(list((work / "shards").glob("*.parquet"))) == 12
+    assert max(most) <= 2 and not open_now
+
+
+def test_a_ledger_is_read_a_block_at_a_time(tmp_path):
+    entries = [{"source_file": f"berita/{i:02d}-é.txt", "warnings": ["kata " * i]} for i in range(40)]
+    path = tmp_path / "00000.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+    for block in (1, 50, 10_000):  # a line longer than the block is read whole
+        assert list(engines._ledger_entries(path, block)) == entries
 
 
 def test_publishing_after_a_sidecar_entry_changed_is_refused(tmp_path):
@@ -201,11 +316,12 @@ def test_a_shard_hands_out_its_rows_in_order_across_batches(tmp_path):
     path = tmp_path / "00000.parquet"
     pq.write_table(pa.table({"n": list(range(10))}), path, row_group_size=3)
     shard = engines._Shard(path, batch_rows=4)
-    taken = [[row for batch in shard.take(count) for row in batch.column("n").to_pylist()] for count in (1, 5, 0, 4)]
+    taken = [[row for batch in shard.take([{}] * count) for row in batch.column("n").to_pylist()]
+             for count in (1, 5, 0, 4)]  # a shard's rows follow its ledger entries: only their number counts
     assert taken == [[0], [1, 2, 3, 4, 5], [], [6, 7, 8, 9]]
     assert shard.finished()
     with pytest.raises(EngineError, match="fewer rows than its task's ledger lists"):
-        shard.take(1)
+        shard.take([{}])
 
 
 def test_cli_engines_print_the_same_summary(corpus, tmp_path):

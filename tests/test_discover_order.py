@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset.reading import _paths_in_order, discover
+from dataset.reading import _paths_in_order, discover, list_paths
 
 
 def visible(relative: str) -> bool:
@@ -110,31 +110,28 @@ def shared_tree(root: Path) -> None:
                                               encoding="utf-8")
 
 
-@pytest.mark.parametrize("tasks", [1, 2, 3, 5, 40])
-def test_the_shares_of_discover_are_its_listing_split_between_tasks(tmp_path, tasks):
+def test_discover_of_a_listing_taken_earlier_lists_what_the_walk_lists(tmp_path):
     shared_tree(tmp_path)
     whole = outcomes(discover(tmp_path / "in"))
     assert ("b/out.txt", "outside_input") in whole and ("b/dangling.txt", "unreadable") in whole
     assert {("a/03.txt", "document"), ("c/05.txt", "document")} <= set(whole)
-    shares = [outcomes(discover(tmp_path / "in", share=(rank, tasks))) for rank in range(tasks)]
-    assert sorted(item for share in shares for item in share) == sorted(whole)
-    assert max(map(len, shares)) - min(map(len, shares)) <= 2  # round robin over the listing, not one task for all
+    listing = list(list_paths(tmp_path / "in"))
+    assert [name for name, _ in listing] == [name for name, _ in whole]
+    assert outcomes(discover(tmp_path / "in", paths=listing)) == whole
+    assert outcomes(discover(tmp_path / "in", paths=listing[5:12])) == whole[5:12]
 
 
-def test_a_share_stats_only_its_own_files(tmp_path, monkeypatch):
-    """Every task of a cluster run lists the whole tree; it must not also stat every file of it."""
+def test_discover_of_part_of_a_listing_stats_only_its_own_files(tmp_path, monkeypatch):
+    """Every task of a cluster run takes a part of one listing; it must not stat every file of the tree."""
     shared_tree(tmp_path)
+    listing = list(list_paths(tmp_path / "in"))
     statted: list[str] = []
     real = Path.stat
     monkeypatch.setattr(Path, "stat", lambda self, **kw: statted.append(self.as_posix()) or real(self, **kw))
-    share = outcomes(discover(tmp_path / "in", share=(1, 4)))
+    part = outcomes(discover(tmp_path / "in", paths=listing[6:12]))
     prefix = (tmp_path / "in").as_posix() + "/"
     files = {path.removeprefix(prefix) for path in statted if path.startswith(prefix) and path.endswith(".txt")}
-    assert files == {name for name, code in share if code != "outside_input"}
-    assert len(files) < 8  # 24 paths listed: about a quarter of them
+    assert files == {name for name, code in part if code != "outside_input"}
+    assert len(part) == 6 and len(listing) == 23
 
 
-def test_a_share_must_name_one_of_its_tasks(tmp_path):
-    make(tmp_path, ["a.txt"])
-    with pytest.raises(ValueError, match="rank"):
-        list(discover(tmp_path, share=(3, 3)))

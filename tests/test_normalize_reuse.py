@@ -180,8 +180,8 @@ def test_the_datatrove_publisher_refuses_a_parent_altered_after_the_tasks_ran(co
     run_datatrove_tasks(corpus, work, store)
     with first.release.files[0].open("ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(EngineError, match=f"the tasks left {first.stats.articles} record\\(s\\) in v1.0.0, which cannot "
-                                          "be read now: v1.0.0 fails its checksums"):
+    with pytest.raises(EngineError, match="the tasks left records in v1.0.0, which cannot be read now: "
+                                          "v1.0.0 fails its checksums"):
         publish_shards(corpus, work, store)
     assert Store(store).versions() == ["v1.0.0"]
 
