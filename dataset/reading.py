@@ -130,7 +130,7 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
         if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
             yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
-        if maybe_link and not _inside(root, path, real_root):
+        if (maybe_link or paths is not None and _climbs_out(relative)) and not _inside(root, path, real_root):
             yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
             continue
         try:
@@ -143,6 +143,11 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
                 yield relative, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
             continue
         yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, NO_SIDECAR))
+
+
+def _climbs_out(relative: str) -> bool:
+    """A listed path (from a file, so not to be trusted as a walk's) that is absolute or goes up."""
+    return relative.startswith("/") or ".." in relative.split("/")
 
 
 def list_paths(root: Path, pattern: str = "*.txt") -> Iterator[tuple[str, bool]]:

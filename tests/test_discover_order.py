@@ -119,6 +119,10 @@ def test_discover_of_a_listing_taken_earlier_lists_what_the_walk_lists(tmp_path)
     assert [name for name, _ in listing] == [name for name, _ in whole]
     assert outcomes(discover(tmp_path / "in", paths=listing)) == whole
     assert outcomes(discover(tmp_path / "in", paths=listing[5:12])) == whole[5:12]
+    # a listing is a file: a path in it that leads out of the tree is refused even when not marked as a link
+    outside = [("../secret.txt", False), (str(tmp_path / "secret.txt"), False), ("a/../a/00.txt", False)]
+    assert outcomes(discover(tmp_path / "in", paths=outside)) == [
+        ("../secret.txt", "outside_input"), (str(tmp_path / "secret.txt"), "outside_input"), ("a/../a/00.txt", "document")]
 
 
 def test_discover_of_part_of_a_listing_stats_only_its_own_files(tmp_path, monkeypatch):
