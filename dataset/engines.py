@@ -7,8 +7,8 @@ A run has two parts:
 
 1. The pipeline (`build_pipeline(source, work_dir)`, which lists the input once, into
    `work_dir/listing.jsonl`), run by any datatrove executor as N tasks. Task `rank` takes the `rank`th
-   of N consecutive runs of that listing (it reads or `stat`s no other file) and calls the very `normalize_document` the local engine calls on each. It writes
-   into `work_dir`:
+   of N consecutive runs of that listing (it reads or `stat`s no other file) and calls the very
+   `normalize_document` the local engine calls on each. It writes into `work_dir`:
    - `shards/NNNNN.parquet`: its articles (ARTICLE_SCHEMA minus `dup_cluster`) in source_file order,
      each with its near-duplicate band keys (the MinHash signing is done here, in parallel); NNNNN is
      the rank, so the names are the same on every run with the same task count;
@@ -24,7 +24,8 @@ A run has two parts:
    release through `dataset.pipeline.write_release`, the code the local engine uses. The release is
    the local engine's, byte for byte (same rows, same order, same files, same manifest). Each task's
    ledger and shard are in listing order, so all of them are read in step with the listing, a release
-   batch at a time: the publish step's memory grows with the corpus only as the local engine's does.
+   batch and one or two shards at a time: the publish step's memory grows neither with the number of
+   tasks nor with the corpus beyond the local engine's near-duplicate index.
 
 `normalize_folder_datatrove` does both on this machine with datatrove's `LocalPipelineExecutor`. To run
 part 1 on a cluster instead, put the input, `work_dir` and the output store on a filesystem every node
