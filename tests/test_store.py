@@ -195,3 +195,23 @@ def test_release_reads_with_pandas_pyarrow_and_datasets(seeds_copy, tmp_path):
     assert loaded.num_rows == 5 and loaded.features["wire_sources"].feature.dtype == "string"
     kompas = [r for r in loaded if r["source_file"].startswith("000")][0]
     assert kompas["published_at"].isoformat().startswith("2021-12-31T03:00")
+
+
+@pytest.mark.parametrize("close_enough", [1, 64, 4096])
+def test_seeking_near_a_name_in_a_sorted_list_of_inputs_skips_only_earlier_names(tmp_path, close_enough):
+    """A datatrove task opens the parent's inputs.jsonl near its first input instead of parsing every line before it."""
+    from dataset.store import _seek_near
+
+    names = sorted({f"{folder}/{n:0{width}d}-é.txt" for folder in ("a", "berita", "z") for width in (2, 5)
+                    for n in range(0, 400, 7)})
+    path = tmp_path / "inputs.jsonl"
+    path.write_text("".join(json.dumps({"source_file": name, "sha256": "x" * len(name)}) + "\n" for name in names),
+                    encoding="utf-8")
+    for near in ["", names[0], names[1], "berita/", names[len(names) // 2], names[-1], names[-1] + "0", "~"]:
+        with path.open("rb") as handle:
+            _seek_near(handle, near, close_enough)
+            rest = [json.loads(line)["source_file"] for line in handle]
+        assert rest == names[len(names) - len(rest):]  # a suffix of the list, from a line start
+        assert [n for n in names if n >= near] == [n for n in rest if n >= near]  # nothing wanted skipped
+        skipped_past = [n for n in rest if n < near]
+        assert sum(len(n) * 2 + 40 for n in skipped_past) <= close_enough + 200  # close: about close_enough bytes
