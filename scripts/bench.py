@@ -848,6 +848,11 @@ def _profile_normalize(ctx: Context) -> dict:
     return timer.result(run.stats.articles, stats_path=str(stats_path), reports=reports)
 
 
+def _followup_role(stage: str, run: Callable[[Context], dict]) -> str:
+    """The role `measure` runs follow-up `run` of `stage` as."""
+    return f"followup{[followup.run for followup in STAGES[stage].followups].index(run)}"
+
+
 def _role_function(stage: str, role: str) -> Callable[[Context], dict]:
     if role == "profile":
         return _profile_normalize
@@ -1186,7 +1191,8 @@ def run_scaling(work: Path, sizes: list[int], seed: int, duplicate_rate: float, 
         if "normalize" in rows:
             rows["normalize"].append({"articles": n, **result, **_rates(result)})
             print(f"scaling: normalize --engine datatrove on {n:,} articles ...", flush=True)
-            result = measure("normalize", "followup0", ctx)  # its peak is the publish step's: it runs in this process
+            # its peak is the publish step's: it runs in the measured process
+            result = measure("normalize", _followup_role("normalize", normalize_datatrove_run), ctx)
             if not result.get("skipped"):
                 rows.setdefault(DATATROVE_SCALING, []).append({"articles": n, **result, **_rates(result)})
         if "export" in rows:
