@@ -59,6 +59,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -73,7 +74,7 @@ from .dedup import PENDING, NearDuplicateIndex
 from .normalize import NormalizeStats, normalize_stream, rarer_collections
 from .pipeline import BATCH_ROWS, InputList, NormalizeRun, write_release
 from .reading import (DEFAULT_MAX_BYTES, NO_SIDECAR, RejectedInput, Sidecar, UrlClaims, discover, list_paths,
-                      load_sidecars)
+                      listed_names, load_sidecars)
 from .records import COLUMNS_BEFORE_DEDUP, Unchanged, record_batch
 from .reuse import ParentRecords, reusable, reuse_outcome
 from .store import Store
@@ -324,8 +325,8 @@ def _ledger_entries(path: Path, block: int = LEDGER_BLOCK) -> Iterator[dict]:
         for line in lines:
             if line.strip():
                 try:
-                    yield json.loads(line)
-                except ValueError as error:
+                    yield json.loads(line.decode("utf-8"))  # from bytes, json would detect the encoding of each line
+                except ValueError as error:  # UnicodeDecodeError included
                     raise EngineError(f"{path}: a line that is not JSON ({error}): its task did not finish; "
                                       "re-run the pipeline") from None
 
@@ -366,16 +367,9 @@ class _Ledgers:
         return not self._next
 
 
-def _listed(source: Path, pattern: str, sidecar: Sidecar) -> Iterator[str]:
-    """The names `discover` lists, in its order (which sorts a name that is not UTF-8 by its bytes, not by the
-    printable name it is listed as)."""
-    for item in discover(source, pattern, sidecar):
-        yield item[0] if isinstance(item, tuple) else item.source_file
-
-
 def _stale(source: Path, work: Path, pattern: str) -> EngineError:
     """How the ledgers and the current listing of `source` differ (read again in full: this is the error path)."""
-    listed = list(_listed(source, pattern, load_sidecars(source)))
+    listed = list(listed_names(source, pattern))
     done = [entry["source_file"] for path in sorted((work / LEDGER).glob("*.jsonl")) for entry in _ledger_entries(path)]
     missing, extra = sorted(set(listed) - set(done)), sorted(set(done) - set(listed))
     repeated = len(done) - len(set(done))
@@ -513,6 +507,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     The ledgers, the shards and the parent's records are read in step with the listing, a release
     batch at a time: memory does not grow with the corpus beyond what the default engine keeps.
     """
+    started, ran = time.perf_counter(), 0.0
     source, work, store = Path(source), Path(work_dir), Store(out)
     stats = NormalizeStats()
     rejected: list[dict] = []
@@ -526,7 +521,7 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
         """Each input's outcome, in listing order, counted and checked as it goes."""
         nonlocal reused
         ledgers, claims = _Ledgers(work), UrlClaims(sidecar)
-        for name in _listed(source, pattern, sidecar):
+        for name in listed_names(source, pattern):
             entry = ledgers.take(name)
             stats.documents += 1
             said = sidecar.entries.get(name, NO_SIDECAR)
@@ -560,8 +555,10 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
             raise _StaleRun
 
     def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal ran
         if run is not None:
             run()
+            ran = time.perf_counter() - started
         sidecar = load_sidecars(source)
         warnings.extend({"source_file": None, "warning": p} for p in sidecar.problems)
         shards.update((int(path.stem), _Shard(path)) for path in sorted((work / SHARDS).glob("*.parquet")))
@@ -592,8 +589,10 @@ def publish_shards(source: Path | str, work_dir: Path | str, out: Path | str, ve
     finally:
         inputs.close()
     parent = shards.get(PARENT)
+    publishing = time.perf_counter() - started - ran
+    log.info("publish step: %.1f s for %d inputs", publishing, stats.documents)
     return NormalizeRun(release, message, stats, rejected, warnings, reused,
-                        f"from {parent.version}" if isinstance(parent, _ParentRows) else "")
+                        f"from {parent.version}" if isinstance(parent, _ParentRows) else "", publishing)
 
 
 def _publish_task(source: str, work_dir: str, out: str, version: str | None, pattern: str,

@@ -104,7 +104,7 @@ def printable_name(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _inside(root: Path, path: Path, real_root: str | None = None) -> bool:
+def _inside(root: Path, path: Path | str, real_root: str | None = None) -> bool:
     real_root = real_root or os.path.realpath(root)
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
@@ -119,30 +119,62 @@ def discover(root: Path, pattern: str = "*.txt", sidecar: Sidecar | None = None,
     task walking the tree cost O(tasks x files)). Two files the sidecar gives one URL are both listed:
     which one keeps the URL is decided after reading (`UrlClaims`), so that an unreadable first one
     does not cost the other its place."""
+    root = _folder(root)
+    sidecar = sidecar if sidecar is not None else load_sidecars(root)
+    for relative, path, found in _screened(root, pattern, paths, stat_files=True):
+        if isinstance(found, RejectedInput):
+            yield relative, found
+        elif found is not FOLDER:
+            yield RawDocument(relative, Path(path), found.st_size, sidecar.entries.get(relative, NO_SIDECAR))
+
+
+def listed_names(root: Path, pattern: str = "*.txt") -> Iterator[str]:
+    """The names `discover(root, pattern)` lists, in its order, rejected ones included, without `stat`ing a
+    file the walk found as a file: all the datatrove publisher checks its ledgers against (`discover`
+    cost it 2.0 s of a 200,000-file tree, this 0.4)."""
+    for relative, _, found in _screened(_folder(root), pattern, None, stat_files=False):
+        if found is not FOLDER:
+            yield relative
+
+
+FOLDER = object()  # `_screened`'s verdict on a listed link to a folder: not listed, as rglob
+UNSTATED = object()  # its verdict on a file the walk found, when not asked to `stat` it
+
+
+def _folder(root: Path) -> Path:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder not found: {root}")
-    sidecar = sidecar if sidecar is not None else load_sidecars(root)
+    return root
+
+
+def _screened(root: Path, pattern: str, paths: Iterable[tuple[str, bool]] | None, stat_files: bool
+              ) -> Iterator[tuple[str, str, os.stat_result | RejectedInput | object]]:
+    """(name, path, verdict) of each listed path: its `stat`, why it is rejected, FOLDER, or UNSTATED."""
     real_root = os.path.realpath(root)
     listing = _listed_paths(root, pattern) if paths is None else (
-        (relative, root / relative, maybe_link) for relative, maybe_link in paths)
+        (relative, os.path.join(root, relative), maybe_link) for relative, maybe_link in paths)
     for relative, path, maybe_link in listing:
         if not _is_utf8(relative):  # the name is the record's identity and goes into UTF-8 files
-            yield printable_name(relative), RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
+            yield printable_name(relative), path, RejectedInput("bad_name", "the file name is not valid UTF-8: rename the file")
             continue
         if (maybe_link or paths is not None and _climbs_out(relative)) and not _inside(root, path, real_root):
-            yield relative, RejectedInput("outside_input", "is a link to a file outside the input folder")
+            yield relative, path, RejectedInput("outside_input", "is a link to a file outside the input folder")
+            continue
+        if not (stat_files or maybe_link):
+            yield relative, path, UNSTATED
             continue
         try:
-            status = path.stat()
+            status = os.stat(path)
         except OSError as error:  # a dangling or looping link, or a file removed since the listing
-            yield relative, RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})")
+            yield relative, path, RejectedInput("unreadable", f"cannot be read ({error.strerror or type(error).__name__})")
             continue
-        if not stat.S_ISREG(status.st_mode):
-            if not stat.S_ISDIR(status.st_mode):  # a link to a folder is a folder: not listed, as rglob
-                yield relative, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
-            continue
-        yield RawDocument(relative, path, status.st_size, sidecar.entries.get(relative, NO_SIDECAR))
+        if stat.S_ISREG(status.st_mode):
+            yield relative, path, status
+        elif stat.S_ISDIR(status.st_mode):  # a link to a folder is a folder: not listed, as rglob
+            yield relative, path, FOLDER
+        else:
+            yield relative, path, RejectedInput("not_a_file", "is not a regular file (a pipe, socket or device)")
 
 
 def _climbs_out(relative: str) -> bool:
@@ -157,33 +189,34 @@ def list_paths(root: Path, pattern: str = "*.txt") -> Iterator[tuple[str, bool]]
         yield relative, maybe_link
 
 
-def _listed_paths(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
+def _listed_paths(root: Path, pattern: str) -> Iterator[tuple[str, str, bool]]:
     """`_paths_in_order` without hidden paths and sidecar files: what `discover` lists, one item each."""
     for relative, path, maybe_link in _paths_in_order(root, pattern):
-        if not (any(part.startswith(".") for part in relative.split("/")) or path.name in SIDECAR_NAMES):
+        if not (any(part.startswith(".") for part in relative.split("/")) or relative.rpartition("/")[2] in SIDECAR_NAMES):
             yield relative, path, maybe_link
 
 
-def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, Path, bool]]:
+def _paths_in_order(root: Path, pattern: str) -> Iterator[tuple[str, str, bool]]:
     """(relative posix path, path, maybe a link) of what `root.rglob(pattern)` finds, sorted by that relative path.
 
     Walked one directory at a time instead of holding and sorting a `Path` for every file (about
     14 MB less at the peak at 200,000 files). Sorting each directory's names, with `/` after the
     name of a directory to descend into, gives exactly the order of the full relative paths. Hidden
     directories are neither entered nor listed (`discover` skips everything hidden); a pattern with
-    a `/` falls back to the full sort.
+    a `/` falls back to the full sort. Paths are strings: a `Path` joined for every file cost more
+    than the walk's system calls.
 
     The walk never enters a linked folder, so only a file that is itself a link can lead out of the
     tree: the third item says which may (from the directory listing, no system call), and only those
     are resolved (resolving every path cost ~8 `lstat` calls a file)."""
     if "/" in pattern or "**" in pattern:
         for path in sorted(root.rglob(pattern), key=lambda p: p.relative_to(root).as_posix()):
-            yield path.relative_to(root).as_posix(), path, True
+            yield path.relative_to(root).as_posix(), str(path), True
         return
-    yield from _walk_from(root, "", pattern)
+    yield from _walk_from(str(root), "", pattern)
 
 
-def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str, Path, bool]]:
+def _walk_from(directory: str, prefix: str, pattern: str) -> Iterator[tuple[str, str, bool]]:
     try:
         with os.scandir(directory) as scan:
             entries = sorted((entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name, entry.name,
@@ -193,9 +226,9 @@ def _walk_from(directory: Path, prefix: str, pattern: str) -> Iterator[tuple[str
     for key, name, is_link in entries:
         if key.endswith("/"):
             if not name.startswith("."):
-                yield from _walk_from(directory / name, f"{prefix}{name}/", pattern)
+                yield from _walk_from(os.path.join(directory, name), f"{prefix}{name}/", pattern)
         elif fnmatch.fnmatchcase(name, pattern):
-            yield prefix + name, directory / name, is_link
+            yield prefix + name, os.path.join(directory, name), is_link
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:

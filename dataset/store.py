@@ -117,16 +117,6 @@ def write_parquet(batches: Iterable[pa.RecordBatch | pa.Table], schema: pa.Schem
     return files
 
 
-def write_jsonl(folder: Path, name: str, rows: Iterable[dict]) -> dict:
-    """`rows` as JSON Lines in `folder/name`, streamed; returns the manifest entry (path, rows, bytes, sha256)."""
-    path, count = folder / name, 0
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return side_file(folder, name, rows=count)
-
-
 def side_file(folder: Path, name: str, **facts) -> dict:
     """The manifest entry of a file written into `folder` beside the tables: verified with them, not read as rows."""
     path = folder / name
@@ -135,7 +125,7 @@ def side_file(folder: Path, name: str, **facts) -> dict:
 
 def write_json(path: Path, document: dict) -> None:
     """The manifest's form: two-space indents, UTF-8 as is, dates as strings. (The per-input list that once
-    needed streaming lives in `inputs.jsonl`, written by `write_jsonl`.)"""
+    needed streaming lives in `inputs.jsonl`, written by `pipeline.InputList`.)"""
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 

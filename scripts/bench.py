@@ -300,7 +300,8 @@ def _timed_datatrove(source: Path, out: Path) -> tuple:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = after.ru_utime - children.ru_utime + after.ru_stime - children.ru_stime
     result = timer.result(run.stats.articles, tasks=DATATROVE_TASKS, workers=DATATROVE_WORKERS,
-                          worker_cpu_seconds=worker_cpu, worker_peak_mb=after.ru_maxrss / 1024)
+                          worker_cpu_seconds=worker_cpu, worker_peak_mb=after.ru_maxrss / 1024,
+                          publish_seconds=run.publish_seconds, inputs=run.stats.documents)
     result["cpu_seconds"] += worker_cpu
     return run, result
 
@@ -1083,6 +1084,15 @@ def _load(row: dict) -> str:
     return f"load average {before[0]:.2f} before, {after[0]:.2f} after" if before and after else ""
 
 
+def _publish_share(row: dict) -> str:
+    """The datatrove run's publish step, which runs on one core however many tasks: what bounds a cluster run."""
+    seconds = row.get("publish_seconds")
+    if not seconds:
+        return "publish step not timed"
+    return (f"its publish step (one core) took {seconds:.1f} s of {row['seconds']:.1f} "
+            f"({row['inputs'] / seconds:,.0f} inputs/s)")
+
+
 def describe(row: dict) -> list[str]:
     if row.get("subrow"):
         return []
@@ -1094,12 +1104,13 @@ def describe(row: dict) -> list[str]:
                 f"{versus['stage']}")
         if "reused" in row:
             return [f"{head} run's {versus['items_per_s']:,.0f}/s (the ratio column); {row['reused']:,} of "
-                    f"{row['items']:,} records reused, {row['added']:,} articles added; {row['message']}"]
+                    f"{row['items']:,} records reused, {row['added']:,} articles added; {row['message']}"
+                    + (f"; {_publish_share(row)}" if "publish_seconds" in row else "")]
         return [f"{head} default engine's {versus['items_per_s']:,.0f}/s (the ratio column); "
                 f"{row['items_per_s_core']:,.0f}/s per core against {versus['items_per_s_core']:,.0f}; "
                 f"{row['cores_used']:.2f} cores busy (the workers' {row['worker_cpu_seconds']:.1f} CPU seconds included, the "
-                f"largest worker {row['worker_peak_mb']:,.0f} MB); the same Parquet bytes as the default engine: "
-                f"{'yes' if row['same_bytes_as_default_engine'] else 'NO'}"]
+                f"largest worker {row['worker_peak_mb']:,.0f} MB); {_publish_share(row)}; the same Parquet bytes as the "
+                f"default engine: {'yes' if row['same_bytes_as_default_engine'] else 'NO'}"]
     notes = [f"- {row['stage']}: {row['cores_used']:.2f} cores busy on average; "
              f"{row['rss_start_mb']:.0f} MB resident after imports, {row['peak_mb']:.0f} MB peak; {_load(row)}"]
     floor = row.get("baseline") or {}
@@ -1236,6 +1247,8 @@ def scaling_table(scaling: dict) -> str:
             if name == "export":
                 lines.append(f"  - {row['articles']:,}: export() {row['export_seconds']:.1f}s, peak after export() "
                              f"{row['export_peak_mb']:,.0f} MB; load_dataset {row['load_seconds']:.1f}s; {_load(row)}")
+            elif "publish_seconds" in row:
+                lines.append(f"  - {row['articles']:,}: {_publish_share(row)}; {_load(row)}")
             else:
                 lines.append(f"  - {row['articles']:,}: {_load(row)}")
     return "\n".join(lines)

@@ -273,6 +273,19 @@ def _rewrite_shard(path: Path, change) -> None:
     pq.write_table(table, path)
 
 
+def test_the_publish_step_is_timed_apart_from_the_tasks(tmp_path):
+    """The publish step runs on one core however many tasks: its own time, not the tasks', bounds a cluster run."""
+    import time
+
+    work = tmp_path / "work"
+    normalize_folder_datatrove(SEEDS, tmp_path / "first", tasks=TASKS, workers=1, work_dir=work, keep_work=True)
+    started = time.perf_counter()
+    run = publish_shards(SEEDS, work, tmp_path / "second", run=lambda: time.sleep(0.5))
+    elapsed = time.perf_counter() - started
+    assert run.release is not None and run.publish_seconds is not None
+    assert 0 < run.publish_seconds <= elapsed - 0.5
+
+
 def test_shards_without_band_keys_are_signed_when_published(tmp_path):
     """Shards written before the tasks signed their articles still publish the same release."""
     work = tmp_path / "work"

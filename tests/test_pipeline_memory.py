@@ -22,6 +22,28 @@ def test_input_list_streams_in_order_and_sorts_otherwise():
     assert list(shuffled.sorted())[0] == ("0.txt", "ee", 5, "")
 
 
+def test_input_list_writes_the_same_file_in_any_order(tmp_path):
+    """Appended in order, its lines are copied as they are; otherwise sorted first: the same bytes either way."""
+    import json
+    import random
+
+    items = [(f"{folder}/{n}.txt", f"{n:02x}" * 32, n, "5e" * 8 if n % 3 else "") for folder in ("a", "a-b", "b")
+             for n in range(40)]
+    items.sort()
+    written = []
+    for order in (items, random.Random(0).sample(items, len(items))):
+        inputs = InputList()
+        for item in order:
+            inputs.append(item)
+        inputs.write_to(tmp_path / "inputs.jsonl")
+        inputs.append(("z.txt", "ff", 1, ""))  # appending after writing still works
+        written.append((tmp_path / "inputs.jsonl").read_bytes())
+    assert written[0] == written[1]
+    rows = [json.loads(line) for line in written[0].decode("utf-8").splitlines()]
+    assert [(r["source_file"], r["sha256"], r["bytes"], r.get("sidecar_sha256", "")) for r in rows] == items
+    assert all(("sidecar_sha256" in r) == bool(r["bytes"] % 3) for r in rows)
+
+
 def test_input_list_keeps_any_file_name():
     names = ["berita\udcff.txt", "tab\tname.txt", "line\nbreak.txt", "é.txt"]
     spilled = InputList()
