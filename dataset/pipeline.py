@@ -84,7 +84,7 @@ class InputList:
                 shutil.copyfileobj(self._file, handle)
                 self._file.seek(0, 2)
             else:
-                handle.writelines(_input_line(item) for item in sorted(self._read()))
+                handle.writelines(map(_input_line, self.sorted()))
 
     def close(self) -> None:
         self._file.close()

@@ -187,7 +187,7 @@ class Release:
             if near is not None:
                 _seek_near(handle, near)
             for line in handle:
-                yield json.loads(line)
+                yield json.loads(line.decode("utf-8"))  # from bytes, json would detect the encoding of each line
 
     def _checked_files(self) -> list[dict]:
         """The table files, and each file a manifest entry of its own describes (`inputs.jsonl`, ...)."""
